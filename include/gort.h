@@ -1,0 +1,161 @@
+/*
+ * gort.h: Go's runtime model for C programs.
+ *
+ * Link a program with `pkg-config --cflags --libs gort` (or the CMake package
+ * gort::gort) and its ordinary main() runs as goroutine 1 on gort's G/M/P
+ * scheduler, after gort's own entry point has booted the allocator, the
+ * collector and the scheduler. This header is the whole public API; the
+ * contract it implements is ../shared/gort-api.md. Where a comment is silent,
+ * gort does what Go does.
+ */
+#ifndef GORT_H
+#define GORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define GORT_API       __attribute__((visibility("default")))
+#define GORT_NORETURN  __attribute__((noreturn))
+#define GORT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define GORT_API
+#define GORT_NORETURN
+#define GORT_PRINTF(a, b)
+#endif
+
+/* ---- Goroutines ------------------------------------------------------- */
+
+GORT_API void gort_go(void (*fn)(void *arg), void *arg); /* go fn(arg) */
+GORT_API void gort_go_stack(void (*fn)(void *arg), void *arg, size_t stack_bytes);
+GORT_API void gort_yield(void);            /* runtime.Gosched */
+GORT_API void gort_goexit(void);           /* runtime.Goexit */
+GORT_API int64_t gort_goid(void);          /* 1 for main */
+GORT_API int gort_num_goroutine(void);     /* runtime.NumGoroutine (user goroutines) */
+GORT_API int gort_gomaxprocs(int n);       /* n < 1 only queries; returns the previous value */
+GORT_API GORT_NORETURN void gort_exit(int code); /* os.Exit */
+GORT_API GORT_NORETURN GORT_PRINTF(1, 2) void gort_panic(const char *fmt, ...);
+
+/* ---- Time ------------------------------------------------------------- */
+
+typedef struct gort_chan gort_chan;
+typedef struct gort_ticker gort_ticker;
+
+GORT_API int64_t gort_nanotime(void);      /* monotonic nanoseconds */
+GORT_API void gort_sleep(int64_t ns);      /* parks the goroutine, not the thread */
+GORT_API gort_chan *gort_after(int64_t ns); /* cap-1 chan of int64_t: nanotime at firing */
+GORT_API gort_ticker *gort_ticker_make(int64_t period_ns);
+GORT_API gort_chan *gort_ticker_chan(gort_ticker *t); /* cap-1 chan of int64_t; late ticks dropped */
+GORT_API void gort_ticker_stop(gort_ticker *t);
+
+/* ---- Channels ----------------------------------------------------------- */
+
+GORT_API gort_chan *gort_chan_make(size_t elem_size, size_t cap); /* elem_size 0 allowed */
+GORT_API void gort_chan_send(gort_chan *c, const void *elem);     /* copies elem_size bytes */
+GORT_API bool gort_chan_recv(gort_chan *c, void *out); /* false: closed and drained, *out zeroed */
+GORT_API void gort_chan_close(gort_chan *c);
+GORT_API size_t gort_chan_len(gort_chan *c);
+GORT_API size_t gort_chan_cap(gort_chan *c);
+
+typedef enum { GORT_SEND = 1, GORT_RECV = 2 } gort_dir;
+typedef struct {
+    gort_chan *chan; /* NULL: this case is never ready (Go's nil channel) */
+    gort_dir dir;
+    void *elem;      /* SEND: value to send; RECV: where to store, may be NULL */
+    bool ok;         /* RECV: true when a value was received, false when closed */
+} gort_case;
+/* Index of the case that proceeded, chosen uniformly among ready ones; -1 when
+   block is false and none is ready; ncases == 0 && block parks forever. */
+GORT_API int gort_select(gort_case *cases, int ncases, bool block);
+
+/* ---- Synchronization: the zero value of every type is ready to use ------ */
+/* The fields are private; they are here so the types can be embedded and
+   allocated statically. */
+
+typedef struct gort_mutex {
+    int32_t state_;
+    uint32_t sema_;
+} gort_mutex;
+
+typedef struct gort_rwmutex {
+    gort_mutex w_;
+    uint32_t writer_sem_;
+    uint32_t reader_sem_;
+    int32_t reader_count_;
+    int32_t reader_wait_;
+} gort_rwmutex;
+
+typedef struct gort_waitgroup {
+    uint64_t state_; /* high 32 bits: counter; low 32 bits: waiters */
+    uint32_t sema_;
+} gort_waitgroup;
+
+typedef struct gort_once {
+    uint32_t done_;
+    gort_mutex m_;
+} gort_once;
+
+typedef struct gort_cond {
+    uint32_t wait_;   /* ticket of the next waiter */
+    uint32_t notify_; /* ticket of the next waiter to notify */
+    uint32_t lock_;
+    uint32_t pad_;
+    void *head_;
+    void *tail_;
+} gort_cond;
+
+GORT_API void gort_mutex_lock(gort_mutex *m);
+GORT_API void gort_mutex_unlock(gort_mutex *m);
+GORT_API bool gort_mutex_trylock(gort_mutex *m);
+GORT_API void gort_rwmutex_lock(gort_rwmutex *m);
+GORT_API void gort_rwmutex_unlock(gort_rwmutex *m);
+GORT_API void gort_rwmutex_rlock(gort_rwmutex *m);
+GORT_API void gort_rwmutex_runlock(gort_rwmutex *m);
+GORT_API void gort_waitgroup_add(gort_waitgroup *wg, int delta);
+GORT_API void gort_waitgroup_done(gort_waitgroup *wg);
+GORT_API void gort_waitgroup_wait(gort_waitgroup *wg);
+GORT_API void gort_once_do(gort_once *o, void (*fn)(void *arg), void *arg);
+GORT_API void gort_cond_wait(gort_cond *c, gort_mutex *m);
+GORT_API void gort_cond_signal(gort_cond *c);
+GORT_API void gort_cond_broadcast(gort_cond *c);
+
+/* ---- Memory --------------------------------------------------------------- */
+
+GORT_API void *gort_alloc(size_t size);        /* zeroed; may hold pointers: scanned */
+GORT_API void *gort_alloc_noscan(size_t size); /* zeroed; holds no gort heap pointers */
+#define gort_new(T) ((T *)gort_alloc(sizeof(T)))
+GORT_API void gort_gc(void);
+GORT_API int gort_set_gc_percent(int percent);
+GORT_API int64_t gort_set_memory_limit(int64_t bytes);
+GORT_API void gort_set_finalizer(void *obj, void (*fn)(void *obj));
+GORT_API void gort_keep_alive(const void *p);
+GORT_API void gort_add_roots(void *start, size_t size);
+GORT_API void gort_remove_roots(void *start, size_t size);
+
+typedef struct gort_memstats {
+    uint64_t heap_alloc;
+    uint64_t heap_sys;
+    uint64_t heap_idle;
+    uint64_t heap_released;
+    uint64_t heap_objects;
+    uint64_t total_alloc;
+    uint64_t mallocs, frees;
+    uint64_t next_gc;
+    uint64_t last_gc_ns;
+    uint64_t pause_total_ns;
+    uint64_t pause_ns[256];
+    uint32_t num_gc;
+    uint32_t num_forced_gc;
+    double gc_cpu_fraction;
+} gort_memstats;
+GORT_API void gort_read_memstats(gort_memstats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GORT_H */

@@ -1,0 +1,83 @@
+// arch.h (amd64): the few machine facts the portable runtime uses.
+//
+// The thread pointer holds the current M. It is read with an asm volatile
+// load on every use, never through a C TLS address that the compiler could
+// keep in a register across a call: a goroutine may resume on another
+// thread after any call that can park.
+#ifndef GORT_ARCH_H
+#define GORT_ARCH_H
+
+#include <stdint.h>
+
+#define RT_ARCH_AMD64 1
+#define RT_ARCH_PTRSIZE 8
+#define RT_ARCH_MIN_FRAME 0
+#define RT_ARCH_REDZONE 128
+
+// The current M, kept in initial-exec TLS (src/sched/proc.c defines it).
+extern __thread void *rt_tls_m __attribute__((tls_model("initial-exec")));
+
+static inline void *
+rt_arch_tls_get(void)
+{
+    void *m;
+    __asm__ volatile("movq rt_tls_m@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(m));
+    return m;
+}
+
+static inline void
+rt_arch_tls_set(void *m)
+{
+    void *tmp;
+    __asm__ volatile("movq rt_tls_m@gottpoff(%%rip), %0\n\tmovq %1, %%fs:(%0)"
+                     : "=&r"(tmp)
+                     : "r"(m)
+                     : "memory");
+}
+
+static inline void
+rt_arch_pause(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+}
+
+static inline uint64_t
+rt_arch_cputicks(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uintptr_t
+rt_arch_getsp(void)
+{
+    uintptr_t sp;
+    __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
+// Context switch (asm.S). A suspended context is a frame of saved registers
+// on its own stack (layout in offsets.h); Gobuf holds only its sp.
+struct Gobuf;
+// Saves the current context into *save, switches to the stack g0sp and calls
+// fn(arg) there; fn never returns.
+void rt_arch_mcall(struct Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg);
+// Resumes the context in *buf; the current context is abandoned.
+__attribute__((noreturn)) void rt_arch_gogo(struct Gobuf *buf);
+// Builds the initial frame of a new goroutine on [lo, hi) so that rt_arch_gogo
+// enters rt_arch_gostart, which calls fn(arg) and then rt_goexit1().
+void rt_arch_gobuf_init(struct Gobuf *buf, uintptr_t hi, void (*fn)(void *), void *arg);
+// Entry of the async preemption path; the signal handler makes the
+// interrupted code "call" it (asm.S).
+void rt_arch_async_preempt(void);
+// Size of the extended register save area used by rt_arch_async_preempt.
+extern uint64_t rt_arch_xsave_size;
+extern _Bool rt_arch_have_xsave;
+void rt_arch_init(void);
+
+// Register state of an interrupted thread, as the collector and the
+// preemption code need it.
+#define RT_ARCH_NGREG 16
+
+#endif // GORT_ARCH_H

@@ -1,0 +1,154 @@
+// asm.S (amd64): context switch, goroutine start and async preemption.
+//
+// A suspended context is 64 bytes on its own stack (offsets.h):
+//   sp+0  mxcsr, x87 control word    sp+32 r12
+//   sp+8  r15                        sp+40 rbx
+//   sp+16 r14                        sp+48 rbp
+//   sp+24 r13                        sp+56 return address
+// Only what the SysV ABI makes callee-saved is saved; everything else is
+// dead across the call that switched. No signal mask is touched.
+
+#include "offsets.h"
+
+	.text
+
+// void rt_arch_mcall(Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg)
+	.globl	rt_arch_mcall
+	.hidden	rt_arch_mcall
+	.type	rt_arch_mcall, @function
+	.p2align 4
+rt_arch_mcall:
+	.cfi_startproc
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
+	movq	%rsp, GOBUF_SP(%rdi)
+	movq	%rsi, %rsp
+	movq	%rcx, %rdi
+	xorl	%ebp, %ebp
+	callq	*%rdx
+	ud2
+	.cfi_endproc
+	.size	rt_arch_mcall, .-rt_arch_mcall
+
+// void rt_arch_gogo(Gobuf *buf)  (noreturn)
+	.globl	rt_arch_gogo
+	.hidden	rt_arch_gogo
+	.type	rt_arch_gogo, @function
+	.p2align 4
+rt_arch_gogo:
+	.cfi_startproc
+	movq	GOBUF_SP(%rdi), %rsp
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	retq
+	.cfi_endproc
+	.size	rt_arch_gogo, .-rt_arch_gogo
+
+// First code of every goroutine: r12 = fn, r13 = arg (restored by gogo).
+	.globl	rt_arch_gostart
+	.hidden	rt_arch_gostart
+	.type	rt_arch_gostart, @function
+	.p2align 4
+rt_arch_gostart:
+	.cfi_startproc
+	.cfi_undefined rip
+	xorl	%ebp, %ebp
+	movq	%r13, %rdi
+	callq	*%r12
+	callq	rt_goexit1
+	ud2
+	.cfi_endproc
+	.size	rt_arch_gostart, .-rt_arch_gostart
+
+// rt_arch_async_preempt: entered from a signal handler that pushed the
+// interrupted pc below the 128-byte red zone (see signal.c), as if the
+// interrupted code had called it. Saves every register, calls
+// rt_async_preempt2 (which may switch goroutines), restores, and returns
+// past the red zone with "ret $128".
+	.globl	rt_arch_async_preempt
+	.hidden	rt_arch_async_preempt
+	.type	rt_arch_async_preempt, @function
+	.p2align 4
+rt_arch_async_preempt:
+	.cfi_startproc
+	pushfq
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rsp, %rbx		// rbx: callee-saved, holds the GPR frame
+	subq	rt_arch_xsave_size(%rip), %rsp
+	andq	$-64, %rsp
+	cmpb	$0, rt_arch_have_xsave(%rip)
+	je	1f
+	// XRSTOR needs the header's reserved bytes zero; XSAVE leaves them.
+	xorl	%eax, %eax
+	movq	%rax, 512(%rsp)
+	movq	%rax, 520(%rsp)
+	movq	%rax, 528(%rsp)
+	movq	%rax, 536(%rsp)
+	movq	%rax, 544(%rsp)
+	movq	%rax, 552(%rsp)
+	movq	%rax, 560(%rsp)
+	movq	%rax, 568(%rsp)
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xsave64	(%rsp)
+	jmp	2f
+1:	fxsave64 (%rsp)
+2:	cld
+	callq	rt_async_preempt2
+	cmpb	$0, rt_arch_have_xsave(%rip)
+	je	3f
+	movl	$-1, %eax
+	movl	$-1, %edx
+	xrstor64 (%rsp)
+	jmp	4f
+3:	fxrstor64 (%rsp)
+4:	movq	%rbx, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popfq
+	retq	$128
+	.cfi_endproc
+	.size	rt_arch_async_preempt, .-rt_arch_async_preempt
+
+	.section .note.GNU-stack,"",@progbits

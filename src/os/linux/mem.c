@@ -1,0 +1,80 @@
+// mem.c (Linux): memory from the kernel for the heap, stacks and runtime data.
+//
+// Everything is mapped MAP_NORESERVE: the overcommit heuristic does not
+// charge it, and pages cost nothing until touched. Guard pages use
+// MADV_GUARD_INSTALL (Linux >= 6.13), which marks page table entries instead
+// of splitting the mapping, so a million stacks do not need a million VMAs;
+// older kernels get mprotect(PROT_NONE).
+#include <errno.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+static size_t pagesize = 4096;
+static _Atomic int guard_madvise_ok = 1; // cleared when the kernel refuses
+
+size_t
+rt_os_pagesize(void)
+{
+    static int init;
+    if (!init) {
+        long ps = sysconf(_SC_PAGESIZE);
+        if (ps > 0)
+            pagesize = (size_t)ps;
+        init = 1;
+    }
+    return pagesize;
+}
+
+void *
+rt_os_map(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void *
+rt_os_reserve(void *hint, size_t n)
+{
+    void *p = mmap(hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int
+rt_os_commit(void *p, size_t n)
+{
+    void *q = mmap(p, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return q == MAP_FAILED ? -errno : 0;
+}
+
+void
+rt_os_unmap(void *p, size_t n)
+{
+    munmap(p, n);
+}
+
+void
+rt_os_release(void *p, size_t n)
+{
+    madvise(p, n, MADV_DONTNEED);
+}
+
+int
+rt_os_guard(void *p, size_t n)
+{
+    if (atomic_load_explicit(&guard_madvise_ok, memory_order_relaxed)) {
+        if (madvise(p, n, MADV_GUARD_INSTALL) == 0)
+            return 0;
+        if (errno == EINVAL || errno == ENOSYS || errno == EPERM)
+            atomic_store_explicit(&guard_madvise_ok, 0, memory_order_relaxed);
+    }
+    return mprotect(p, n, PROT_NONE) == 0 ? 0 : -errno;
+}

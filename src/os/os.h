@@ -1,0 +1,50 @@
+// os.h: what the runtime needs from the operating system.
+//
+// Each OS provides these in src/os/<os>/. Contract: functions return 0 (or a
+// valid pointer) on success and a negative errno value (or NULL) on failure;
+// none of them allocates from the gort heap or takes a runtime Lock, so all
+// may be called from g0, sysmon and (where marked) signal handlers.
+#ifndef GORT_OS_H
+#define GORT_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Memory. Reserved memory is mapped PROT_NONE; rt_os_map maps read-write,
+// zero-filled, lazily committed (MAP_NORESERVE). NULL on failure.
+void *rt_os_map(size_t n);
+void *rt_os_reserve(void *hint, size_t n);
+int rt_os_commit(void *p, size_t n);       // reserved -> read-write
+void rt_os_unmap(void *p, size_t n);
+void rt_os_release(void *p, size_t n);     // give pages back, keep the mapping (zero on reuse)
+// Installs a guard page range: a fault on access, no extra VMA where the
+// kernel supports MADV_GUARD_INSTALL; mprotect(PROT_NONE) otherwise.
+int rt_os_guard(void *p, size_t n);
+size_t rt_os_pagesize(void);
+
+// Time. [signal-safe]
+int64_t rt_nanotime(void);   // CLOCK_MONOTONIC
+int64_t rt_walltime(void);   // CLOCK_REALTIME, ns since the epoch
+void rt_os_usleep(int64_t us);
+void rt_os_osyield(void);
+
+// Futex on a 32-bit word. sleep returns after a wake, a timeout (ns >= 0), or
+// spuriously; callers re-check. [signal-safe]
+void rt_os_futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
+void rt_os_futexwake(_Atomic uint32_t *addr, uint32_t cnt);
+
+// Threads. rt_os_newosproc starts fn(arg) on a new thread with its own OS
+// stack and returns its pthread id in *thread.
+int rt_os_newosproc(void *(*fn)(void *), void *arg, uintptr_t *thread);
+int rt_os_gettid(void);
+int rt_os_tgkill(int tid, int sig);       // [signal-safe]
+int rt_os_ncpu(void);
+// Bounds of the calling thread's own stack.
+void rt_os_thread_stack(uintptr_t *lo, uintptr_t *hi);
+
+// I/O. [signal-safe]
+long rt_os_write(int fd, const void *p, size_t n);
+__attribute__((noreturn)) void rt_os_exit(int code); // exit_group, no atexit handlers
+__attribute__((noreturn)) void rt_os_abort(void);    // SIGABRT with default action
+
+#endif // GORT_OS_H

@@ -1,0 +1,489 @@
+// rt.h: the runtime's core types (G, M, P, Lock, Note, Sudog, Timer) and the
+// internal interfaces between subsystems.
+//
+// G is a goroutine, M an OS thread, P a processor: the right to run Go code.
+// An M must hold a P to run goroutines; there are exactly GOMAXPROCS Ps. Each
+// P has a local run queue; Ms without work steal from other Ps. A goroutine
+// that blocks parks (rt_park) and is made runnable again by rt_ready. Each M
+// has a g0: the thread's own stack, on which the scheduler runs. User
+// goroutines switch to g0 through rt_mcall() and g0 resumes a goroutine with
+// rt_gogo(); neither switch saves more than the x86-64 ABI's callee-saved
+// registers (src/arch/<arch>/asm.S).
+//
+// Naming: rt_<subsys>_<verb> for cross-file functions, all hidden from the
+// shared library; file-local helpers are static bare verbs.
+//
+// Locking: the order of runtime locks is in docs/locking.md. Holding any Lock
+// raises m->locks, which forbids async preemption of that M.
+#ifndef GORT_RT_H
+#define GORT_RT_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gort.h"
+#include "arch.h"
+
+#define RT_NORETURN   __attribute__((noreturn))
+#define RT_NOINLINE   __attribute__((noinline))
+#define RT_COLD       __attribute__((cold))
+#define RT_UNUSED     __attribute__((unused))
+#define RT_ALIGNED(n) __attribute__((aligned(n)))
+#define rt_likely(x)   __builtin_expect(!!(x), 1)
+#define rt_unlikely(x) __builtin_expect(!!(x), 0)
+#define RT_CACHE_LINE 64
+#define RT_NELEM(a)   (sizeof(a) / sizeof((a)[0]))
+
+#ifndef GORT_DEBUG
+#define GORT_DEBUG 0
+#endif
+#define RT_ASSERT(x)                                                                               \
+    do {                                                                                           \
+        if (GORT_DEBUG >= 1 && rt_unlikely(!(x)))                                                  \
+            rt_throw("assertion failed: " #x);                                                     \
+    } while (0)
+
+// Sanitizer detection: fiber annotations are compiled in only where needed.
+#if defined(__SANITIZE_ADDRESS__)
+#define RT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define RT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RT_TSAN 1
+#endif
+#endif
+#ifndef RT_ASAN
+#define RT_ASAN 0
+#endif
+#ifndef RT_TSAN
+#define RT_TSAN 0
+#endif
+
+typedef struct G G;
+typedef struct M M;
+typedef struct P P;
+typedef struct Sudog Sudog;
+typedef struct Timer Timer;
+typedef struct MCache MCache;
+
+// ---- Lock and Note (src/lock/lock_futex.c) -------------------------------
+//
+// Lock is a futex-based mutex for the runtime's own short critical sections.
+// It never parks a goroutine: a contended lock sleeps the thread. Holding one
+// raises m->locks (no async preemption, no GC stop of this M in the middle).
+// Note is a one-shot event: one sleeper, one waker; rt_note_clear re-arms.
+typedef struct Lock {
+    _Atomic uint32_t key; // 0 unlocked, 1 locked, 2 locked with sleepers
+} Lock;
+typedef struct Note {
+    _Atomic uint32_t key; // 0 clear, 1 woken
+} Note;
+
+void rt_lock(Lock *l);
+void rt_unlock(Lock *l);
+bool rt_trylock(Lock *l);
+void rt_note_clear(Note *n);
+void rt_note_wakeup(Note *n);
+void rt_note_sleep(Note *n);
+bool rt_note_tsleep(Note *n, int64_t ns); // false on timeout; ns < 0 sleeps forever
+
+// ---- G ----------------------------------------------------------------------
+
+enum GStatus {
+    G_IDLE = 0,       // just allocated, not yet initialized
+    G_RUNNABLE = 1,   // on a run queue
+    G_RUNNING = 2,    // owned by an M
+    G_SYSCALL = 3,    // in a blocking call known to the runtime
+    G_WAITING = 4,    // parked; waitreason says why
+    G_DEAD = 6,       // finished; on a free list
+    G_PREEMPTED = 9,  // stopped by async preemption (transient)
+};
+
+// Why a goroutine waits; the text appears in goroutine dumps, in Go's words.
+enum WaitReason {
+    WAIT_ZERO = 0,
+    WAIT_CHAN_SEND,          // "chan send"
+    WAIT_CHAN_RECV,          // "chan receive"
+    WAIT_CHAN_SEND_NIL,      // "chan send (nil chan)"
+    WAIT_CHAN_RECV_NIL,      // "chan receive (nil chan)"
+    WAIT_SELECT,             // "select"
+    WAIT_SELECT_NO_CASES,    // "select (no cases)"
+    WAIT_SLEEP,              // "sleep"
+    WAIT_SYNC_MUTEX,         // "sync.Mutex.Lock"
+    WAIT_SYNC_RWMUTEX_RLOCK, // "sync.RWMutex.RLock"
+    WAIT_SYNC_RWMUTEX_LOCK,  // "sync.RWMutex.Lock"
+    WAIT_SYNC_WAITGROUP,     // "sync.WaitGroup.Wait"
+    WAIT_SYNC_COND,          // "sync.Cond.Wait"
+    WAIT_SEMACQUIRE,         // "semacquire"
+    WAIT_GC_WORKER,          // "GC worker (idle)"
+    WAIT_FINALIZER,          // "finalizer wait"
+    WAIT_FORCEGC,            // "force gc (idle)"
+    WAIT_GC_SWEEP,           // "GC sweep wait"
+    WAIT_GC_SCAVENGE,        // "GC scavenge wait"
+    WAIT_IO,                 // "IO wait"
+    WAIT_PREEMPTED,          // "preempted"
+    WAIT_N
+};
+const char *rt_waitreason_str(uint8_t r);
+
+// Gobuf: a suspended goroutine's context. The callee-saved registers are
+// pushed on the goroutine's own stack by the switch routine; only the stack
+// pointer is kept here (src/arch/<arch>/offsets.h fixes the layout).
+typedef struct Gobuf {
+    uintptr_t sp;
+} Gobuf;
+
+// Fields are [owner] (the M running the G, or the M that holds it off any
+// queue) unless tagged.
+struct G {
+    Gobuf sched;              // [owner] saved context while not running; offset 0 (asm)
+    uintptr_t stack_lo;       // [owner] usable stack [lo, hi); 0 until the first run
+    uintptr_t stack_hi;       //
+    size_t stack_size;        // [owner] size asked for (0: the default)
+    void (*fn)(void *);       // [const] entry function and its argument
+    void *arg;                //
+    M *m;                     // [owner] the M running it, or NULL
+    _Atomic uint32_t status;  // [atomic] enum GStatus
+    uint8_t waitreason;       // [owner] enum WaitReason while G_WAITING
+    bool is_system;           // [const] runtime goroutine: not counted, hidden in dumps
+    bool preempt;             // [atomic by convention] a preemption was requested
+    bool started;             // [owner] has run at least once
+    int64_t goid;             // [const] goroutine id; 1 is main
+    int64_t parent_goid;      // [const] the goroutine that created it
+    uintptr_t gopc;           // [const] return address of the gort_go call (created by)
+    int64_t waitsince;        // [owner] nanotime when it parked (for "N minutes")
+    G *schedlink;             // [lock: the queue it is on] run queue and free list link
+    G *alllink;               // [lock: allglock] list of all Gs ever created
+    void *param;              // [owner] wake-up value passed by the waker (select: Sudog)
+    Sudog *waiting;           // [owner] sudogs of a blocked select, in lock order
+    _Atomic uint32_t select_done; // [atomic] a select waker won the race
+    Timer *sleep_timer;       // [owner] timer used by gort_sleep
+    uintptr_t preempt_ctx_sp; // [owner] sp of an async-preempt frame (scanned conservatively)
+    void *san_fiber;          // [owner] TSan fiber of this goroutine
+    void *san_fake_stack;     // [owner] ASan fake stack save slot
+    int32_t lockedm;          // reserved for LockOSThread
+};
+
+// ---- M ------------------------------------------------------------------
+
+struct M {
+    G *g0;                    // [const] scheduler context on the thread's own stack
+    G *curg;                  // [owner] the user goroutine running now, or NULL on g0
+    P *p;                     // [owner] attached P, or NULL
+    P *nextp;                 // [lock: sched.lock] P handed over by the waker
+    int64_t id;               // [const]
+    int32_t locks;            // [owner] >0: holds runtime locks; no async preemption
+    bool spinning;            // [owner] looking for work without any
+    bool blocked;             // [owner] parked on park
+    bool in_runtime;          // [owner] executing runtime code on behalf of curg
+    bool is_sysmon;           // [const]
+    Note park;                // sleeps here when idle
+    M *schedlink;             // [lock: sched.lock] idle M list
+    M *alllink;               // [const after link] list of all Ms
+    int tid;                  // [const] kernel thread id
+    uintptr_t thread;         // [const] pthread_t
+    uint64_t fastrand;        // [owner] per-M random state
+    void *signal_stack;       // [const] sigaltstack area
+    uintptr_t g0_stack_lo;    // [const] bounds of the OS thread's stack
+    uintptr_t g0_stack_hi;    //
+    _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
+    void *san_fiber;          // [owner] TSan fiber of g0
+    const void *san_stack_bottom; // [owner] ASan: bounds of the stack being left
+    size_t san_stack_size;
+    // Mutator/GC hand-shake fields for stop-the-world live in src/gc.
+    void *gc_ctx;             // [owner] registers saved when stopped by the collector
+    // rt_park hands these to g0 (park_m).
+    bool (*waitunlockf)(G *gp, void *arg); // [owner]
+    void *waitlock;           // [owner]
+    int64_t timed_until;      // [lock: sched.lock] deadline of a timed idle sleep, 0 if none
+};
+
+// ---- P ------------------------------------------------------------------
+
+enum PStatus {
+    P_IDLE = 0,
+    P_RUNNING = 1,
+    P_SYSCALL = 2,
+    P_GCSTOP = 3,
+    P_DEAD = 4,
+};
+
+#define RUNQ_SIZE 256
+
+struct P {
+    int32_t id;                  // [const]
+    _Atomic uint32_t status;     // [atomic] enum PStatus
+    M *m;                        // [owner] back link to the M holding it
+    P *link;                     // [lock: sched.lock] idle P list
+    uint32_t schedtick;          // [owner] incremented on every schedule
+    _Atomic uint32_t sysmontick; // [sysmon] last schedtick sysmon saw
+    int64_t sysmonwhen;          // [sysmon] when sysmon saw it
+    // Lock-free local run queue: the owner puts at tail, anyone takes from head.
+    _Atomic uint32_t runqhead;   // [atomic]
+    _Atomic uint32_t runqtail;   // [atomic]
+    _Atomic(G *) runq[RUNQ_SIZE]; // [atomic] slots published by runqtail
+    _Atomic(G *) runnext;        // [atomic] runs next, inheriting the time slice
+    int64_t goidcache;           // [owner] next goid to hand out
+    int64_t goidcacheend;        // [owner]
+    G *gfree;                    // [owner] dead Gs for reuse
+    int32_t ngfree;              //
+    void *stackcache[32];        // [owner] free goroutine stacks of the default size
+    int32_t nstackcache;         //
+    Sudog *sudogcache;           // [owner] free sudogs
+    int32_t nsudogcache;         //
+    MCache *mcache;              // [owner] per-P allocation cache (src/mem)
+    // Timers (src/time/timer.c): a 4-ary min-heap ordered by when.
+    Lock timerlock;              // guards the fields below
+    Timer **timers;              // [lock: timerlock] heap array
+    int32_t ntimers;             // [lock: timerlock]
+    int32_t timercap;            // [lock: timerlock]
+    _Atomic int64_t timer0when;  // [atomic] when of the first timer, 0 if none
+    uint8_t pad[RT_CACHE_LINE];
+};
+
+// ---- The scheduler's global state (src/sched/proc.c) ---------------------
+
+typedef struct Sched {
+    Lock lock;                   // guards all fields tagged [lock] below
+    M *midle;                    // [lock] idle Ms
+    int32_t nmidle;              // [lock]
+    int32_t mcount;              // [lock] Ms created
+    int64_t mnext;               // [lock] next M id
+    P *pidle;                    // [lock] idle Ps
+    _Atomic int32_t npidle;      // [atomic, written under lock]
+    _Atomic int32_t nmspinning;  // [atomic]
+    G *runq_head;                // [lock] global run queue
+    G *runq_tail;                // [lock]
+    _Atomic int32_t runqsize;    // [atomic, written under lock]
+    Lock gflock;                 // guards the global free G list
+    G *gfree;                    // [lock: gflock]
+    int32_t ngfree;              // [lock: gflock]
+    _Atomic uint32_t gcwaiting;  // [atomic] a stop-the-world is pending
+    int32_t stopwait;            // [lock] Ps still to stop
+    Note stopnote;               // the stopper sleeps here
+    _Atomic int64_t goidgen;     // [atomic]
+    _Atomic int32_t ngsys;       // [atomic] runtime goroutines alive
+    _Atomic int32_t ngoroutines; // [atomic] live goroutines of all kinds
+    _Atomic int64_t lastpoll;    // [atomic]
+    _Atomic uint32_t sysmonwait; // [atomic] sysmon is sleeping on sysmonnote
+    Note sysmonnote;
+    M *timed_sleeper;            // [lock] the idle M sleeping until the next timer, if any
+    _Atomic int64_t coarse_now;  // [atomic] nanotime, refreshed by sysmon (wait ages)
+    _Atomic uint32_t main_started; // [atomic] rt_main is running
+    bool main_goexited;          // [atomic by convention] goroutine 1 called gort_goexit
+    Lock sudoglock;              // guards the central sudog cache
+    Sudog *sudogcache;           // [lock: sudoglock]
+} Sched;
+
+extern Sched rt_sched;
+extern P **rt_allp;             // [stw] GOMAXPROCS Ps; grows only with the world stopped
+extern _Atomic int32_t rt_gomaxprocs;
+extern int32_t rt_ncpu;
+extern G *rt_allg;              // [lock: rt_allglock] every G ever created (reused Gs stay)
+extern Lock rt_allglock;
+extern M *rt_allm;              // [atomic push] every M
+extern M rt_m0;
+extern G rt_g0;
+
+// Current M: read through the thread pointer on every call, so that a
+// goroutine that moved to another thread never uses the old thread's M.
+static inline M *
+rt_m(void)
+{
+    return (M *)rt_arch_tls_get();
+}
+static inline G *
+rt_getg(void)
+{
+    return rt_m()->curg;
+}
+
+// ---- Scheduler interface (src/sched/proc.c) -----------------------------
+
+// Creates a goroutine; sys marks a runtime goroutine. Returns it.
+G *rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t callerpc);
+// Parks the calling goroutine. On g0, after the switch, unlockf(gp, arg) is
+// called; if it returns false the goroutine resumes at once. May not be
+// called with runtime locks held other than the one unlockf releases.
+void rt_park(bool (*unlockf)(G *gp, void *arg), void *arg, uint8_t reason);
+// Parks, releasing l on g0 once the goroutine is off its stack.
+void rt_parkunlock(Lock *l, uint8_t reason);
+// Makes gp runnable. next: put it in runnext (it runs right after the caller).
+// Callable from goroutines, g0, sysmon and timer callbacks.
+void rt_ready(G *gp, bool next);
+void rt_gosched(void);
+RT_NORETURN void rt_goexit1(void);
+// Stop/start the world: every P stops at a safe point; used by the collector
+// and gort_gomaxprocs. Called on a user goroutine.
+void rt_stop_the_world(const char *why);
+void rt_start_the_world(void);
+// Wakes an idle P to run work if there is an idle P and no spinning M.
+void rt_wakep(void);
+uint32_t rt_fastrand(void);
+static inline uint32_t
+rt_fastrandn(uint32_t n)
+{
+    return (uint32_t)(((uint64_t)rt_fastrand() * n) >> 32);
+}
+// Called by the async preemption stub on the goroutine's stack.
+void rt_async_preempt2(void);
+// Acquire/release a sudog from the P's cache (never the GC heap).
+Sudog *rt_sudog_acquire(void);
+void rt_sudog_release(Sudog *s);
+// Deadlock check: called when an M finds nothing to run.
+void rt_checkdead(void);
+// Boot: creates the first GOMAXPROCS Ps and gives P0 to m0.
+void rt_procinit(int32_t nprocs);
+// sysmon (src/sched/sysmon.c): runs on its own M without a P.
+void rt_sysmon(void);
+void rt_sysmon_start(void);
+void rt_schedtrace(bool detailed);
+// Count user goroutines.
+int rt_gcount(void);
+// A timer earlier than any before on its P was added: make sure some M will
+// look at timers by `when` (wakes the M sleeping until the next timer).
+void rt_sched_timer_wake(int64_t when);
+// Is spinning worthwhile for a sync.Mutex waiter (Go's sync_runtime_canSpin)?
+bool rt_sync_canspin(int iter);
+void rt_sync_dospin(void);
+
+// ---- Boot (src/core/init.c) -----------------------------------------------
+// Called in order by rt0 (src/arch/<arch>/rt0.S).
+void rt_args(int argc, char **argv, char **envp);
+void rt_osinit(void);
+void rt_schedinit(void);
+RT_NORETURN void rt_mstart(void);
+void rt_main(void *unused); // goroutine 1: starts sysmon, then calls user main
+extern int (*rt_user_main)(int, char **, char **);
+extern int rt_argc;
+extern char **rt_argv;
+extern char **rt_envp;
+extern int64_t rt_starttime;   // nanotime at boot
+void rt_boottrace(const char *stage, int64_t t0, const char *fmt, ...);
+
+// ---- Debug variables (src/core/debugvars.c) ------------------------------
+typedef struct DebugVars {
+    int32_t gctrace;
+    int32_t schedtrace;        // ms between SCHED lines, 0 off
+    int32_t scheddetail;
+    int32_t asyncpreemptoff;
+    int32_t boottrace;
+    int32_t gccheckmark;
+    int32_t gcstress;          // collect every N allocations
+    int32_t gcstoptheworld;
+    int32_t madvdontneed;
+    int32_t scavtrace;
+    int32_t traceback;         // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash
+} DebugVars;
+extern DebugVars rt_debug;
+void rt_parsedebugvars(void);
+const char *rt_getenv(const char *name); // from the saved envp; no malloc
+// Parses Go's byte-size syntax ("512MiB", "1GB", "4096"); -1 on error.
+int64_t rt_parse_bytes(const char *s);
+
+// ---- Printing, throw, panic, tracebacks (src/core) -------------------------
+// All of these write with write(2) and never allocate or take a Lock that
+// may be held by the failing thread.
+void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rt_vprintf(const char *fmt, va_list ap);
+RT_NORETURN RT_COLD void rt_throw(const char *msg);
+RT_NORETURN RT_COLD void rt_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+RT_NORETURN RT_COLD void rt_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// Goroutine dump in Go's format: "goroutine N [status]:" then frames.
+void rt_traceback_current(void);
+void rt_traceback_g(G *gp);
+void rt_traceback_all(G *except);
+// Exits the process now (no atexit handlers): exit_group.
+RT_NORETURN void rt_exit(int code);
+
+// ---- Stacks (src/mem/stack.c) --------------------------------------------
+// Goroutine stacks: mmap'd, lazily committed, a guard page below each.
+extern size_t rt_stack_default; // bytes, GORT_STACK_SIZE or 256 KiB
+void rt_stack_init(void);
+// Gives gp a stack of gp->stack_size (or the default); sets stack_lo/hi.
+void rt_stack_alloc(G *gp);
+// Takes gp's stack back (to the P's cache when possible).
+void rt_stack_free(G *gp);
+// Returns long-idle cached stacks to the OS (called by sysmon).
+void rt_stack_scavenge(int64_t now);
+
+// ---- Signals (src/os/<os>/signal.c) --------------------------------------
+void rt_signal_init(void);             // handlers for SIGSEGV/SIGBUS (overflow), SIGURG, SIGQUIT
+void rt_signal_minit(M *mp);           // per-thread: sigaltstack
+// Asks mp to preempt its current goroutine asynchronously (SIGURG).
+void rt_preempt_m(M *mp);
+// Address range checks for async preemption: true if pc is in user code.
+bool rt_async_safe_pc(uintptr_t pc);
+
+// ---- Timers (src/time/timer.c) --------------------------------------------
+// A timer fires f(arg, now) on g0 or sysmon, with no locks held, when
+// nanotime() >= when; f must not block (it may call rt_ready and
+// non-blocking channel sends). period > 0 re-arms it.
+struct Timer {
+    int64_t when;             // [lock: p->timerlock]
+    int64_t period;           // [lock: p->timerlock]
+    void (*f)(void *arg, int64_t now); // [const]
+    void *arg;                // [const]
+    P *pp;                    // [lock: pp->timerlock] heap it is on, or NULL
+    int32_t idx;              // [lock: pp->timerlock] index in the heap
+    _Atomic uint32_t status;  // [atomic]
+};
+void rt_timer_add(Timer *t, int64_t when);  // arms on the current P
+bool rt_timer_del(Timer *t);                // true if it was armed
+void rt_timer_reset(Timer *t, int64_t when);
+// Runs expired timers of pp. Returns the next when (0 if none).
+int64_t rt_timers_run(P *pp, int64_t now);
+// Earliest when over all Ps (0 if none).
+int64_t rt_timers_next(void);
+// Moves every timer of `from` (a P being destroyed) to `to`.
+void rt_timers_move(P *from, P *to);
+
+// ---- Channels used by the runtime (src/chan) -------------------------------
+typedef gort_chan Hchan;
+// Non-blocking send; true if sent. Used by timers.
+bool rt_chan_trysend(Hchan *c, const void *elem);
+
+// ---- Sudog: a goroutine waiting on a channel or semaphore -----------------
+struct Sudog {
+    G *g;                 // the waiting goroutine
+    Sudog *next;          // [lock: the channel's or sema root's lock]
+    Sudog *prev;
+    void *elem;           // data element (may point into the stack)
+    Hchan *c;             // channel it waits on
+    Sudog *waitlink;      // G's list of sudogs of one select
+    int64_t acquiretime;  // sema: nanotime when it began waiting
+    int64_t releasetime;
+    uint32_t ticket;      // sema: random priority / cond ticket
+    bool is_select;       // g is in a select: arbitrate with g->select_done
+    bool success;         // true: woken by a value delivered; false: by close
+    // Semaphore tree links (src/sync/sema.c).
+    void *addr;
+    Sudog *parent;
+    Sudog *waittail;
+    int32_t case_index;   // select: which case this sudog belongs to
+};
+
+// ---- Memory (src/mem) -------------------------------------------------------
+// Heap allocation. flags: RT_NOSCAN (no pointers inside).
+enum { RT_NOSCAN = 1 };
+void rt_malloc_init(void);
+void *rt_mallocgc(size_t size, int flags);
+MCache *rt_mcache_new(void);         // for a new P
+void rt_mcache_release(MCache *c);   // P destroyed: flush its cache
+// Off-heap, never-freed memory for runtime structures (G, M, P, Sudog).
+void *rt_persistentalloc(size_t size, size_t align);
+void rt_gc_init(void);               // src/gc: pacer init (GOGC, GOMEMLIMIT)
+
+// ---- OS interface (src/os/<os>; contract in src/os/os.h) -----------------
+#include "os/os.h"
+
+#endif // GORT_RT_H

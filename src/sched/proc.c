@@ -1,0 +1,1479 @@
+// proc.c: the G/M/P scheduler.
+//
+// A goroutine (G) runs on an OS thread (M) that holds a processor (P); there
+// are GOMAXPROCS Ps. Each P owns a lock-free ring of 256 runnable Gs plus a
+// runnext slot: a G readied by the running G goes to runnext and runs next,
+// inheriting the time slice (so ping-pong pairs stay on one P). Overflow and
+// yielded Gs go to the global queue under sched.lock, which every P checks
+// each 61st tick so it cannot starve.
+//
+// schedule() runs on the M's g0 stack: it takes the next G from the global
+// queue (every 61 ticks), the local runq, or findrunnable(), which also
+// checks the global queue, runs expired timers, steals half of a random
+// victim's queue (4 passes; the last one also takes runnext), and finally
+// gives up the P and parks the M on its futex Note, until the next timer if
+// it is the timer sleeper. At most half of the busy Ps' worth of Ms spin
+// looking for work; an M that stops spinning with work found wakes another
+// (wakep), so threads ramp up one at a time.
+//
+// Goroutine stacks are taken at first run, not at creation: a G that has not
+// started costs only its descriptor, and stacks of dead Gs go back to the P's
+// cache at once (src/mem/stack.c). G descriptors are never freed: dead Gs
+// wait on per-P and global free lists, as in Go.
+//
+// Locks: sched.lock guards the idle M and P lists and the global queue;
+// sched.gflock the global free Gs; rt_allglock the allg list. Lock order:
+// sched.lock before gflock and allglock (docs/locking.md).
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rt.h"
+
+#if RT_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if RT_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+enum {
+    GFREE_LOCAL_MAX = 64,
+    GFREE_BATCH = 32,
+    SUDOG_LOCAL_MAX = 128,
+    GOID_BATCH = 16,
+    STEAL_TRIES = 4,
+    MAX_GOMAXPROCS = 1024,
+};
+
+Sched rt_sched;
+P **rt_allp;
+_Atomic int32_t rt_gomaxprocs;
+int32_t rt_ncpu = 1;
+G *rt_allg;
+Lock rt_allglock;
+M *rt_allm;
+M rt_m0;
+G rt_g0;
+__thread void *rt_tls_m __attribute__((tls_model("initial-exec")));
+
+static int32_t allplen; // [stw] Ps allocated in rt_allp (>= gomaxprocs)
+static int32_t newprocs; // [stw] GOMAXPROCS to apply at the next start-the-world
+
+static void schedule(void) RT_NORETURN;
+static void execute(G *gp, bool inherit) RT_NORETURN;
+static G *findrunnable(bool *inherit);
+static void runqput(P *pp, G *gp, bool next);
+static G *runqget(P *pp, bool *inherit);
+static void globrunqput(G *gp);
+static G *globrunqget(P *pp, int32_t max);
+static void stopm(void);
+static void startm(P *pp, bool spinning);
+static void gcstopm(void);
+static P *procresize(int32_t nprocs);
+static void acquirep(P *pp);
+static P *releasep(void);
+
+// ---- Sanitizer fiber annotations ------------------------------------------
+//
+// ASan and TSan must be told about every stack switch. g0 frames are
+// abandoned at each switch to a goroutine, so g0 is a fiber that "dies" every
+// time (NULL fake-stack save); goroutines are resumed where they left off.
+
+static inline void
+san_to_g0(M *m, G *gp, bool dying)
+{
+#if RT_ASAN
+    __sanitizer_start_switch_fiber(dying ? NULL : &gp->san_fake_stack,
+                                   (const void *)m->g0_stack_lo,
+                                   (size_t)(m->g0_stack_hi - m->g0_stack_lo));
+#endif
+#if RT_TSAN
+    __tsan_switch_to_fiber(m->san_fiber, 0);
+#endif
+    (void)m;
+    (void)gp;
+    (void)dying;
+}
+
+static inline void
+san_on_g0(void)
+{
+#if RT_ASAN
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+}
+
+static inline void
+san_to_g(M *m, G *gp)
+{
+#if RT_ASAN
+    __sanitizer_start_switch_fiber(NULL, (const void *)gp->stack_lo,
+                                   (size_t)(gp->stack_hi - gp->stack_lo));
+#endif
+#if RT_TSAN
+    if (!gp->san_fiber)
+        gp->san_fiber = __tsan_create_fiber(0);
+    __tsan_switch_to_fiber(gp->san_fiber, 0);
+#endif
+    (void)m;
+    (void)gp;
+}
+
+static inline void
+san_on_g(G *gp)
+{
+#if RT_ASAN
+    __sanitizer_finish_switch_fiber(gp->san_fake_stack, NULL, NULL);
+#endif
+    (void)gp;
+}
+
+// ---- Switching ---------------------------------------------------------------
+
+// Switches from the current goroutine to g0 and runs fn(gp) there; fn must
+// not return (it ends in schedule() or execute()).
+static inline void
+mcall(void (*fn)(G *), bool dying)
+{
+    M *m = rt_m();
+    G *gp = m->curg;
+    san_to_g0(m, gp, dying);
+    rt_arch_mcall(&gp->sched, m->g0->sched.sp, (void (*)(void *))fn, gp);
+    san_on_g(gp);
+}
+
+// First frame of every goroutine (entered from rt_arch_gostart).
+static void
+goentry(void *arg)
+{
+    G *gp = arg;
+    san_on_g(gp);
+    gp->fn(gp->arg);
+    rt_goexit1();
+}
+
+// ---- Random numbers (wyrand) ------------------------------------------------
+
+uint32_t
+rt_fastrand(void)
+{
+    M *m = rt_m();
+    m->fastrand += 0xa0761d6478bd642fULL;
+    __uint128_t t = (__uint128_t)m->fastrand * (m->fastrand ^ 0xe7037ed1a0b428dbULL);
+    return (uint32_t)((uint64_t)(t >> 64) ^ (uint64_t)t);
+}
+
+// ---- G bookkeeping -------------------------------------------------------------
+
+static void
+allgadd(G *gp)
+{
+    rt_lock(&rt_allglock);
+    gp->alllink = rt_allg;
+    rt_allg = gp;
+    rt_unlock(&rt_allglock);
+}
+
+static void
+gfput(P *pp, G *gp)
+{
+    gp->schedlink = pp->gfree;
+    pp->gfree = gp;
+    pp->ngfree++;
+    if (pp->ngfree >= GFREE_LOCAL_MAX) {
+        rt_lock(&rt_sched.gflock);
+        while (pp->ngfree > GFREE_LOCAL_MAX - GFREE_BATCH) {
+            G *g = pp->gfree;
+            pp->gfree = g->schedlink;
+            pp->ngfree--;
+            g->schedlink = rt_sched.gfree;
+            rt_sched.gfree = g;
+            rt_sched.ngfree++;
+        }
+        rt_unlock(&rt_sched.gflock);
+    }
+}
+
+static G *
+gfget(P *pp)
+{
+    if (pp->gfree == NULL && rt_sched.gfree != NULL) {
+        rt_lock(&rt_sched.gflock);
+        while (pp->ngfree < GFREE_BATCH && rt_sched.gfree) {
+            G *g = rt_sched.gfree;
+            rt_sched.gfree = g->schedlink;
+            rt_sched.ngfree--;
+            g->schedlink = pp->gfree;
+            pp->gfree = g;
+            pp->ngfree++;
+        }
+        rt_unlock(&rt_sched.gflock);
+    }
+    G *gp = pp->gfree;
+    if (gp) {
+        pp->gfree = gp->schedlink;
+        pp->ngfree--;
+    }
+    return gp;
+}
+
+static int64_t
+newgoid(P *pp)
+{
+    if (pp->goidcache == pp->goidcacheend) {
+        pp->goidcache = atomic_fetch_add(&rt_sched.goidgen, GOID_BATCH) + 1;
+        pp->goidcacheend = pp->goidcache + GOID_BATCH;
+    }
+    return pp->goidcache++;
+}
+
+G *
+rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t callerpc)
+{
+    M *m = rt_m();
+    P *pp = m->p;
+    m->locks++;
+    G *gp = gfget(pp);
+    if (gp == NULL) {
+        gp = rt_persistentalloc(sizeof(G), RT_CACHE_LINE);
+        allgadd(gp);
+    } else if (gp->stack_lo && gp->stack_size != stack_size) {
+        rt_stack_free(gp);
+    }
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->stack_size = stack_size;
+    gp->is_system = sys;
+    gp->started = false;
+    gp->preempt = false;
+    gp->m = NULL;
+    gp->param = NULL;
+    gp->waiting = NULL;
+    gp->waitreason = WAIT_ZERO;
+    gp->goid = newgoid(pp);
+    gp->parent_goid = m->curg ? m->curg->goid : 0;
+    gp->gopc = callerpc;
+    if (sys)
+        atomic_fetch_add_explicit(&rt_sched.ngsys, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    runqput(pp, gp, true);
+    if (atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
+        rt_wakep();
+    m->locks--;
+    return gp;
+}
+
+int
+rt_gcount(void)
+{
+    return atomic_load_explicit(&rt_sched.ngoroutines, memory_order_relaxed) -
+           atomic_load_explicit(&rt_sched.ngsys, memory_order_relaxed);
+}
+
+// ---- Sudog cache -----------------------------------------------------------------
+
+Sudog *
+rt_sudog_acquire(void)
+{
+    M *m = rt_m();
+    m->locks++;
+    P *pp = m->p;
+    if (pp->sudogcache == NULL) {
+        rt_lock(&rt_sched.sudoglock);
+        while (pp->nsudogcache < SUDOG_LOCAL_MAX / 2 && rt_sched.sudogcache) {
+            Sudog *s = rt_sched.sudogcache;
+            rt_sched.sudogcache = s->next;
+            s->next = pp->sudogcache;
+            pp->sudogcache = s;
+            pp->nsudogcache++;
+        }
+        rt_unlock(&rt_sched.sudoglock);
+        if (pp->sudogcache == NULL) {
+            Sudog *s = rt_persistentalloc(sizeof(Sudog), RT_CACHE_LINE);
+            pp->sudogcache = s;
+            pp->nsudogcache = 1;
+        }
+    }
+    Sudog *s = pp->sudogcache;
+    pp->sudogcache = s->next;
+    pp->nsudogcache--;
+    m->locks--;
+    *s = (Sudog){0};
+    return s;
+}
+
+void
+rt_sudog_release(Sudog *s)
+{
+    M *m = rt_m();
+    m->locks++;
+    P *pp = m->p;
+    s->g = NULL;
+    s->elem = NULL;
+    s->c = NULL;
+    s->next = pp->sudogcache;
+    pp->sudogcache = s;
+    pp->nsudogcache++;
+    if (pp->nsudogcache >= SUDOG_LOCAL_MAX) {
+        rt_lock(&rt_sched.sudoglock);
+        while (pp->nsudogcache > SUDOG_LOCAL_MAX / 2) {
+            Sudog *x = pp->sudogcache;
+            pp->sudogcache = x->next;
+            pp->nsudogcache--;
+            x->next = rt_sched.sudogcache;
+            rt_sched.sudogcache = x;
+        }
+        rt_unlock(&rt_sched.sudoglock);
+    }
+    m->locks--;
+}
+
+// ---- Local run queue (lock-free; owner puts, anyone takes) ------------------
+
+static inline bool
+runqempty(P *pp)
+{
+    for (;;) {
+        uint32_t head = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+        uint32_t tail = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
+        G *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
+        if (tail == atomic_load_explicit(&pp->runqtail, memory_order_acquire))
+            return head == tail && next == NULL;
+    }
+}
+
+// Moves half of the full local queue plus gp to the global queue.
+static bool
+runqputslow(P *pp, G *gp, uint32_t head, uint32_t tail)
+{
+    G *batch[RUNQ_SIZE / 2 + 1];
+    uint32_t n = (tail - head) / 2;
+    if (n != RUNQ_SIZE / 2)
+        rt_throw("runqputslow: queue is not full");
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&pp->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&pp->runqhead, &head, head + n,
+                                                 memory_order_release, memory_order_relaxed))
+        return false;
+    batch[n] = gp;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    batch[n]->schedlink = NULL;
+    rt_lock(&rt_sched.lock);
+    if (rt_sched.runq_tail)
+        rt_sched.runq_tail->schedlink = batch[0];
+    else
+        rt_sched.runq_head = batch[0];
+    rt_sched.runq_tail = batch[n];
+    atomic_fetch_add_explicit(&rt_sched.runqsize, (int32_t)n + 1, memory_order_relaxed);
+    rt_unlock(&rt_sched.lock);
+    return true;
+}
+
+static void
+runqput(P *pp, G *gp, bool next)
+{
+    if (next) {
+        G *old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
+        if (old == NULL)
+            return;
+        gp = old;
+    }
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+        if (t - h < RUNQ_SIZE) {
+            atomic_store_explicit(&pp->runq[t % RUNQ_SIZE], gp, memory_order_relaxed);
+            atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
+            return;
+        }
+        if (runqputslow(pp, gp, h, t))
+            return;
+    }
+}
+
+static G *
+runqget(P *pp, bool *inherit)
+{
+    G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
+                                                        memory_order_acq_rel, memory_order_relaxed)) {
+        *inherit = true;
+        return next;
+    }
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+        if (t == h)
+            return NULL;
+        G *gp = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
+                                                  memory_order_relaxed)) {
+            *inherit = false;
+            return gp;
+        }
+    }
+}
+
+// Grabs half of pp's queue into batch[bhead...]; returns how many.
+static uint32_t
+runqgrab(P *pp, _Atomic(G *) *batch, uint32_t bhead, bool steal_runnext)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
+        uint32_t n = t - h;
+        n = n - n / 2;
+        if (n == 0) {
+            if (steal_runnext) {
+                G *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
+                if (next) {
+                    // The victim is likely to run it very soon (it is about
+                    // to block or yield): give it a moment, as Go does.
+                    if (atomic_load_explicit(&pp->status, memory_order_relaxed) == P_RUNNING)
+                        rt_os_usleep(3);
+                    if (!atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
+                                                                 memory_order_acq_rel,
+                                                                 memory_order_relaxed))
+                        continue;
+                    atomic_store_explicit(&batch[bhead % RUNQ_SIZE], next, memory_order_relaxed);
+                    return 1;
+                }
+            }
+            return 0;
+        }
+        if (n > RUNQ_SIZE / 2)
+            continue; // inconsistent read of h and t
+        for (uint32_t i = 0; i < n; i++) {
+            G *g = atomic_load_explicit(&pp->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+            atomic_store_explicit(&batch[(bhead + i) % RUNQ_SIZE], g, memory_order_relaxed);
+        }
+        if (atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
+                                                    memory_order_relaxed))
+            return n;
+    }
+}
+
+// Steals half of p2's Gs into pp's queue; returns one of them to run.
+static G *
+runqsteal(P *pp, P *p2, bool steal_runnext)
+{
+    uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+    uint32_t n = runqgrab(p2, pp->runq, t, steal_runnext);
+    if (n == 0)
+        return NULL;
+    n--;
+    G *gp = atomic_load_explicit(&pp->runq[(t + n) % RUNQ_SIZE], memory_order_relaxed);
+    if (n > 0)
+        atomic_store_explicit(&pp->runqtail, t + n, memory_order_release);
+    return gp;
+}
+
+// ---- Global run queue (sched.lock) ---------------------------------------------
+
+static void
+globrunqput(G *gp)
+{
+    gp->schedlink = NULL;
+    if (rt_sched.runq_tail)
+        rt_sched.runq_tail->schedlink = gp;
+    else
+        rt_sched.runq_head = gp;
+    rt_sched.runq_tail = gp;
+    atomic_fetch_add_explicit(&rt_sched.runqsize, 1, memory_order_relaxed);
+}
+
+static G *
+globrunqget(P *pp, int32_t max)
+{
+    int32_t size = atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed);
+    if (size == 0)
+        return NULL;
+    int32_t n = size / atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed) + 1;
+    if (n > size)
+        n = size;
+    if (max > 0 && n > max)
+        n = max;
+    if (n > RUNQ_SIZE / 2)
+        n = RUNQ_SIZE / 2;
+    atomic_fetch_sub_explicit(&rt_sched.runqsize, n, memory_order_relaxed);
+    G *gp = rt_sched.runq_head;
+    rt_sched.runq_head = gp->schedlink;
+    while (--n > 0) {
+        G *g = rt_sched.runq_head;
+        rt_sched.runq_head = g->schedlink;
+        runqput(pp, g, false);
+    }
+    if (rt_sched.runq_head == NULL)
+        rt_sched.runq_tail = NULL;
+    return gp;
+}
+
+// ---- Idle P and M lists (sched.lock) ---------------------------------------------
+
+static void
+pidleput(P *pp)
+{
+    if (!runqempty(pp))
+        rt_throw("pidleput: P has non-empty run queue");
+    atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+    pp->link = rt_sched.pidle;
+    rt_sched.pidle = pp;
+    atomic_fetch_add_explicit(&rt_sched.npidle, 1, memory_order_relaxed);
+}
+
+static P *
+pidleget(void)
+{
+    P *pp = rt_sched.pidle;
+    if (pp) {
+        rt_sched.pidle = pp->link;
+        atomic_fetch_sub_explicit(&rt_sched.npidle, 1, memory_order_relaxed);
+        if (atomic_load_explicit(&rt_sched.sysmonwait, memory_order_relaxed)) {
+            atomic_store_explicit(&rt_sched.sysmonwait, 0, memory_order_relaxed);
+            rt_note_wakeup(&rt_sched.sysmonnote);
+        }
+    }
+    return pp;
+}
+
+static void
+mput(M *mp)
+{
+    mp->schedlink = rt_sched.midle;
+    rt_sched.midle = mp;
+    rt_sched.nmidle++;
+}
+
+static M *
+mget(void)
+{
+    M *mp = rt_sched.midle;
+    if (mp) {
+        rt_sched.midle = mp->schedlink;
+        rt_sched.nmidle--;
+    }
+    return mp;
+}
+
+// Removes mp from the idle list if it is there.
+static bool
+mremove(M *mp)
+{
+    for (M **pm = &rt_sched.midle; *pm; pm = &(*pm)->schedlink) {
+        if (*pm == mp) {
+            *pm = mp->schedlink;
+            rt_sched.nmidle--;
+            return true;
+        }
+    }
+    return false;
+}
+
+// ---- P ownership ---------------------------------------------------------------
+
+static void
+acquirep(P *pp)
+{
+    M *m = rt_m();
+    if (m->p || pp->m)
+        rt_throw("acquirep: invalid P state");
+    m->p = pp;
+    pp->m = m;
+    atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
+}
+
+static P *
+releasep(void)
+{
+    M *m = rt_m();
+    P *pp = m->p;
+    if (pp == NULL || pp->m != m)
+        rt_throw("releasep: invalid P state");
+    m->p = NULL;
+    pp->m = NULL;
+    atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+    return pp;
+}
+
+// ---- M creation and parking -----------------------------------------------------
+
+static void *mstart_thread(void *arg);
+
+static M *
+allocm(void)
+{
+    M *mp = rt_persistentalloc(sizeof(M), RT_CACHE_LINE);
+    mp->g0 = rt_persistentalloc(sizeof(G), RT_CACHE_LINE);
+    mp->g0->is_system = true;
+    mp->fastrand = (uint64_t)rt_nanotime() * 0x9e3779b97f4a7c15ULL ^ (uintptr_t)mp;
+    rt_lock(&rt_sched.lock);
+    mp->id = rt_sched.mnext++;
+    rt_sched.mcount++;
+    rt_unlock(&rt_sched.lock);
+    M *old = atomic_load_explicit((_Atomic(M *) *)&rt_allm, memory_order_relaxed);
+    do {
+        mp->alllink = old;
+    } while (!atomic_compare_exchange_weak_explicit((_Atomic(M *) *)&rt_allm, &old, mp,
+                                                    memory_order_release, memory_order_relaxed));
+    return mp;
+}
+
+// Starts a new M; it runs fn (sysmon) or schedules with nextp.
+static M *
+newm(bool sysmon, P *nextp)
+{
+    M *mp = allocm();
+    mp->is_sysmon = sysmon;
+    mp->nextp = nextp;
+    uintptr_t th;
+    int err = rt_os_newosproc(mstart_thread, mp, &th);
+    if (err < 0)
+        rt_fatal("newosproc: cannot create thread (errno %d)", -err);
+    return mp;
+}
+
+
+static void
+minit(M *m)
+{
+    rt_arch_tls_set(m);
+    m->tid = rt_os_gettid();
+    rt_os_thread_stack(&m->g0_stack_lo, &m->g0_stack_hi);
+    uintptr_t sp = rt_arch_getsp();
+    if (m->g0_stack_hi == 0 || sp < m->g0_stack_lo || sp > m->g0_stack_hi) {
+        m->g0_stack_hi = sp + 1024;
+        m->g0_stack_lo = sp - (64 << 10);
+    }
+    // mcall resets g0 to just below this point: everything above is the
+    // thread's start-up frames, never returned to.
+    m->g0->sched.sp = (sp - 512) & ~(uintptr_t)15;
+    m->g0->stack_lo = m->g0_stack_lo;
+    m->g0->stack_hi = m->g0_stack_hi;
+    m->g0->m = m;
+#if RT_TSAN
+    m->san_fiber = __tsan_get_current_fiber();
+#endif
+    rt_signal_minit(m);
+}
+
+static void *
+mstart_thread(void *arg)
+{
+    M *m = arg;
+    minit(m);
+    if (m->is_sysmon) {
+        rt_sysmon();
+        return NULL;
+    }
+    P *pp = m->nextp;
+    m->nextp = NULL;
+    acquirep(pp);
+    schedule();
+}
+
+void
+rt_mstart(void)
+{
+    M *m = rt_m();
+    minit(m);
+    schedule();
+}
+
+// Parks the current M until startm hands it a P.
+static void
+stopm(void)
+{
+    M *m = rt_m();
+    if (m->p)
+        rt_throw("stopm holding p");
+    rt_lock(&rt_sched.lock);
+    mput(m);
+    rt_checkdead();
+    rt_unlock(&rt_sched.lock);
+    rt_note_sleep(&m->park);
+    rt_note_clear(&m->park);
+    acquirep(m->nextp);
+    m->nextp = NULL;
+}
+
+// Like stopm, but wakes by `until` at the latest to run timers. Returns false
+// when it timed out without being handed a P.
+static bool
+stopm_timed(int64_t until)
+{
+    M *m = rt_m();
+    rt_lock(&rt_sched.lock);
+    mput(m);
+    rt_sched.timed_sleeper = m;
+    m->timed_until = until;
+    rt_checkdead();
+    rt_unlock(&rt_sched.lock);
+    bool woken = rt_note_tsleep(&m->park, until - rt_nanotime());
+    if (!woken) {
+        rt_lock(&rt_sched.lock);
+        if (rt_sched.timed_sleeper == m)
+            rt_sched.timed_sleeper = NULL;
+        m->timed_until = 0;
+        bool was_idle = mremove(m);
+        rt_unlock(&rt_sched.lock);
+        if (was_idle)
+            return false;
+        // Someone took us off the idle list and will wake us: wait for it.
+        rt_note_sleep(&m->park);
+    }
+    rt_note_clear(&m->park);
+    if (m->nextp == NULL)
+        return false;
+    acquirep(m->nextp);
+    m->nextp = NULL;
+    return true;
+}
+
+// Starts an M (idle or new) to run pp; pp NULL: take an idle P.
+static void
+startm(P *pp, bool spinning)
+{
+    rt_lock(&rt_sched.lock);
+    if (pp == NULL) {
+        pp = pidleget();
+        if (pp == NULL) {
+            rt_unlock(&rt_sched.lock);
+            if (spinning)
+                atomic_fetch_sub_explicit(&rt_sched.nmspinning, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    M *mp = mget();
+    if (mp) {
+        if (rt_sched.timed_sleeper == mp) {
+            rt_sched.timed_sleeper = NULL;
+            mp->timed_until = 0;
+        }
+    }
+    rt_unlock(&rt_sched.lock);
+    if (mp == NULL) {
+        M *nm = newm(false, pp);
+        nm->spinning = spinning;
+        return;
+    }
+    if (mp->spinning || mp->nextp)
+        rt_throw("startm: m is spinning or has a P");
+    mp->spinning = spinning;
+    mp->nextp = pp;
+    rt_note_wakeup(&mp->park);
+}
+
+void
+rt_wakep(void)
+{
+    if (atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) == 0)
+        return;
+    if (atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) != 0)
+        return;
+    int32_t z = 0;
+    if (!atomic_compare_exchange_strong_explicit(&rt_sched.nmspinning, &z, 1,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return;
+    startm(NULL, true);
+}
+
+static void
+resetspinning(void)
+{
+    M *m = rt_m();
+    m->spinning = false;
+    int32_t n = atomic_fetch_sub_explicit(&rt_sched.nmspinning, 1, memory_order_acq_rel) - 1;
+    if (n < 0)
+        rt_throw("findrunnable: negative nmspinning");
+    // We found work; another M may find more.
+    rt_wakep();
+}
+
+void
+rt_sched_timer_wake(int64_t when)
+{
+    if (!atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
+        return;
+    M *wake = NULL;
+    rt_lock(&rt_sched.lock);
+    M *ts = rt_sched.timed_sleeper;
+    if (ts && ts->timed_until > when && mremove(ts)) {
+        rt_sched.timed_sleeper = NULL;
+        ts->timed_until = 0;
+        wake = ts;
+    }
+    rt_unlock(&rt_sched.lock);
+    if (wake) {
+        // It wakes without a P and takes an idle one if any is left.
+        wake->nextp = NULL;
+        rt_note_wakeup(&wake->park);
+        return;
+    }
+    if (ts == NULL)
+        rt_wakep();
+}
+
+// ---- Deadlock detection (sched.lock held) -----------------------------------------
+
+void
+rt_checkdead(void)
+{
+    // Ms not idle, not sysmon: they may still ready something.
+    int32_t run = rt_sched.mcount - rt_sched.nmidle - 1; // - sysmon
+    if (!atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
+        return;
+    if (run > 0)
+        return;
+    if (run < 0) {
+        // sysmon not started yet or accounting skew: not a verdict.
+        return;
+    }
+    if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0)
+        return;
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    for (int32_t i = 0; i < np; i++)
+        if (!runqempty(rt_allp[i]))
+            return;
+    if (rt_timers_next() != 0)
+        return;
+    if (rt_sched.main_goexited && rt_gcount() == 0)
+        rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
+    rt_fatal("all goroutines are asleep - deadlock!");
+}
+
+// ---- The scheduler loop ------------------------------------------------------------
+
+static void RT_NORETURN
+execute(G *gp, bool inherit)
+{
+    M *m = rt_m();
+    P *pp = m->p;
+    m->curg = gp;
+    gp->m = m;
+    gp->preempt = false;
+    atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+    if (!inherit)
+        pp->schedtick++;
+    if (!gp->started) {
+        gp->started = true;
+        if (gp->stack_lo == 0)
+            rt_stack_alloc(gp);
+        rt_arch_gobuf_init(&gp->sched, gp->stack_hi, goentry, gp);
+    }
+    san_to_g(m, gp);
+    rt_arch_gogo(&gp->sched);
+}
+
+static bool
+run_timers(P *pp, int64_t *now)
+{
+    int64_t w = atomic_load_explicit(&pp->timer0when, memory_order_relaxed);
+    if (w == 0)
+        return false;
+    if (*now == 0)
+        *now = rt_nanotime();
+    if (w > *now)
+        return false;
+    rt_timers_run(pp, *now);
+    return true;
+}
+
+static G *
+stealwork(int64_t *now, bool *inherit)
+{
+    M *m = rt_m();
+    P *pp = m->p;
+    int32_t n = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    for (int i = 0; i < STEAL_TRIES; i++) {
+        bool last = i == STEAL_TRIES - 1;
+        uint32_t start = rt_fastrandn((uint32_t)n);
+        for (int32_t k = 0; k < n; k++) {
+            P *p2 = rt_allp[(start + (uint32_t)k) % (uint32_t)n];
+            if (p2 == pp)
+                continue;
+            if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed))
+                return NULL;
+            if (last && run_timers(p2, now)) {
+                G *gp = runqget(pp, inherit);
+                if (gp)
+                    return gp;
+            }
+            if (atomic_load_explicit(&p2->status, memory_order_relaxed) != P_IDLE ||
+                !runqempty(p2)) {
+                G *gp = runqsteal(pp, p2, last);
+                if (gp) {
+                    *inherit = false;
+                    return gp;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static G *
+findrunnable(bool *inherit)
+{
+    M *m = rt_m();
+top:;
+    P *pp = m->p;
+    if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+        gcstopm();
+        goto top;
+    }
+    int64_t now = 0;
+    run_timers(pp, &now);
+    G *gp = runqget(pp, inherit);
+    if (gp)
+        return gp;
+    if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0) {
+        rt_lock(&rt_sched.lock);
+        gp = globrunqget(pp, 0);
+        rt_unlock(&rt_sched.lock);
+        if (gp) {
+            *inherit = false;
+            return gp;
+        }
+    }
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    int32_t busy = np - atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed);
+    if (m->spinning ||
+        2 * atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) < busy) {
+        if (!m->spinning) {
+            m->spinning = true;
+            atomic_fetch_add_explicit(&rt_sched.nmspinning, 1, memory_order_relaxed);
+        }
+        gp = stealwork(&now, inherit);
+        if (gp)
+            return gp;
+    } else if (np > 1) {
+        // Not allowed to spin, but expired timers of other Ps must run.
+        for (int32_t i = 0; i < np; i++)
+            if (rt_allp[i] != pp)
+                run_timers(rt_allp[i], &now);
+        gp = runqget(pp, inherit);
+        if (gp)
+            return gp;
+    }
+
+    // Nothing to do: give up the P.
+    rt_lock(&rt_sched.lock);
+    if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+        rt_unlock(&rt_sched.lock);
+        goto top;
+    }
+    if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0) {
+        gp = globrunqget(pp, 0);
+        rt_unlock(&rt_sched.lock);
+        *inherit = false;
+        return gp;
+    }
+    if (!runqempty(pp)) {
+        rt_unlock(&rt_sched.lock);
+        goto top;
+    }
+    releasep();
+    pidleput(pp);
+    rt_unlock(&rt_sched.lock);
+
+    bool was_spinning = m->spinning;
+    if (m->spinning) {
+        m->spinning = false;
+        if (atomic_fetch_sub_explicit(&rt_sched.nmspinning, 1, memory_order_acq_rel) <= 0)
+            rt_throw("findrunnable: negative nmspinning");
+    }
+    // Re-check every queue: work may have been readied while we were
+    // dropping the P and nobody else was spinning to see it.
+    np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    bool work = atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0;
+    for (int32_t i = 0; i < np && !work; i++)
+        if (!runqempty(rt_allp[i]))
+            work = true;
+    if (work) {
+        rt_lock(&rt_sched.lock);
+        P *p2 = pidleget();
+        rt_unlock(&rt_sched.lock);
+        if (p2) {
+            acquirep(p2);
+            if (was_spinning) {
+                m->spinning = true;
+                atomic_fetch_add_explicit(&rt_sched.nmspinning, 1, memory_order_relaxed);
+            }
+            goto top;
+        }
+    }
+    int64_t next = rt_timers_next();
+    if (next != 0) {
+        bool sleeper_free;
+        rt_lock(&rt_sched.lock);
+        sleeper_free = rt_sched.timed_sleeper == NULL ||
+                       rt_sched.timed_sleeper->timed_until > next;
+        rt_unlock(&rt_sched.lock);
+        if (sleeper_free) {
+            if (!stopm_timed(next)) {
+                // Timed out (a timer is due) or woken without a P.
+                rt_lock(&rt_sched.lock);
+                P *p2 = pidleget();
+                rt_unlock(&rt_sched.lock);
+                if (p2 == NULL) {
+                    stopm();
+                    goto top;
+                }
+                acquirep(p2);
+            }
+            goto top;
+        }
+    }
+    stopm();
+    goto top;
+}
+
+static void RT_NORETURN
+schedule(void)
+{
+    M *m = rt_m();
+    if (m->locks)
+        rt_throw("schedule: holding locks");
+    m->curg = NULL;
+top:;
+    P *pp = m->p;
+    if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+        gcstopm();
+        goto top;
+    }
+    G *gp = NULL;
+    bool inherit = false;
+    int64_t now = 0;
+    run_timers(pp, &now);
+    if (pp->schedtick % 61 == 0 && atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed)) {
+        rt_lock(&rt_sched.lock);
+        gp = globrunqget(pp, 1);
+        rt_unlock(&rt_sched.lock);
+    }
+    if (gp == NULL)
+        gp = runqget(pp, &inherit);
+    if (gp == NULL)
+        gp = findrunnable(&inherit);
+    if (m->spinning)
+        resetspinning();
+    execute(gp, inherit);
+}
+
+// ---- Park, ready, yield, exit -------------------------------------------------------
+
+static void
+park_m(G *gp)
+{
+    san_on_g0();
+    M *m = rt_m();
+    atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
+    m->curg = NULL;
+    gp->m = NULL;
+    bool (*fn)(G *, void *) = m->waitunlockf;
+    if (fn) {
+        void *arg = m->waitlock;
+        m->waitunlockf = NULL;
+        m->waitlock = NULL;
+        if (!fn(gp, arg)) {
+            uint32_t w = G_WAITING;
+            if (atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE,
+                                                        memory_order_acq_rel,
+                                                        memory_order_relaxed))
+                execute(gp, true);
+        }
+    }
+    schedule();
+}
+
+void
+rt_park(bool (*unlockf)(G *gp, void *arg), void *arg, uint8_t reason)
+{
+    M *m = rt_m();
+    G *gp = m->curg;
+    if (gp == NULL)
+        rt_throw("park on g0");
+    m->waitunlockf = unlockf;
+    m->waitlock = arg;
+    gp->waitreason = reason;
+    gp->waitsince = atomic_load_explicit(&rt_sched.coarse_now, memory_order_relaxed);
+    mcall(park_m, false);
+}
+
+static bool
+parkunlock_c(G *gp, void *arg)
+{
+    (void)gp;
+    rt_unlock(arg);
+    return true;
+}
+
+void
+rt_parkunlock(Lock *l, uint8_t reason)
+{
+    rt_park(parkunlock_c, l, reason);
+}
+
+void
+rt_ready(G *gp, bool next)
+{
+    uint32_t w = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE, memory_order_acq_rel,
+                                                 memory_order_relaxed)) {
+        rt_printf("runtime: goroutine %lld status %u\n", (long long)gp->goid, w);
+        rt_throw("bad g->status in ready");
+    }
+    M *m = rt_m();
+    P *pp = m ? m->p : NULL;
+    if (pp) {
+        m->locks++;
+        runqput(pp, gp, next);
+        m->locks--;
+    } else {
+        rt_lock(&rt_sched.lock);
+        globrunqput(gp);
+        rt_unlock(&rt_sched.lock);
+    }
+    rt_wakep();
+}
+
+static void
+gosched_m(G *gp)
+{
+    san_on_g0();
+    M *m = rt_m();
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    m->curg = NULL;
+    gp->m = NULL;
+    rt_lock(&rt_sched.lock);
+    globrunqput(gp);
+    rt_unlock(&rt_sched.lock);
+    schedule();
+}
+
+void
+rt_gosched(void)
+{
+    mcall(gosched_m, false);
+}
+
+void
+rt_async_preempt2(void)
+{
+    M *m = rt_m();
+    G *gp = m->curg;
+    if (gp == NULL)
+        return;
+    gp->preempt = false;
+    mcall(gosched_m, false);
+}
+
+static void
+goexit0(G *gp)
+{
+    san_on_g0();
+    M *m = rt_m();
+    P *pp = m->p;
+    atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+    m->curg = NULL;
+    gp->m = NULL;
+    if (gp->is_system)
+        atomic_fetch_sub_explicit(&rt_sched.ngsys, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
+    gp->fn = NULL;
+    gp->arg = NULL;
+    gp->param = NULL;
+    gp->waiting = NULL;
+    if (gp->stack_lo)
+        rt_stack_free(gp);
+    gfput(pp, gp);
+    schedule();
+}
+
+void
+rt_goexit1(void)
+{
+    G *gp = rt_getg();
+    if (gp->goid == 1)
+        rt_sched.main_goexited = true;
+    mcall(goexit0, true);
+    __builtin_unreachable();
+}
+
+// ---- Stop the world ---------------------------------------------------------------
+
+static void
+preemptall(void)
+{
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    M *self = rt_m();
+    for (int32_t i = 0; i < np; i++) {
+        P *pp = rt_allp[i];
+        if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
+            continue;
+        M *mp = pp->m;
+        if (mp == NULL || mp == self)
+            continue;
+        G *gp = mp->curg;
+        if (gp) {
+            gp->preempt = true;
+            rt_preempt_m(mp);
+        }
+    }
+}
+
+// An M that sees gcwaiting gives up its P and parks.
+static void
+gcstopm(void)
+{
+    M *m = rt_m();
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub_explicit(&rt_sched.nmspinning, 1, memory_order_relaxed);
+    }
+    P *pp = releasep();
+    rt_lock(&rt_sched.lock);
+    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
+    if (--rt_sched.stopwait == 0)
+        rt_note_wakeup(&rt_sched.stopnote);
+    rt_unlock(&rt_sched.lock);
+    stopm();
+}
+
+void
+rt_stop_the_world(const char *why)
+{
+    (void)why;
+    M *m = rt_m();
+    m->locks++;
+    rt_lock(&rt_sched.lock);
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    rt_sched.stopwait = np;
+    atomic_store_explicit(&rt_sched.gcwaiting, 1, memory_order_seq_cst);
+    preemptall();
+    atomic_store_explicit(&m->p->status, P_GCSTOP, memory_order_relaxed);
+    rt_sched.stopwait--;
+    for (P *pp; (pp = pidleget()) != NULL;) {
+        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
+        rt_sched.stopwait--;
+    }
+    bool wait = rt_sched.stopwait > 0;
+    rt_unlock(&rt_sched.lock);
+    if (wait) {
+        for (;;) {
+            if (rt_note_tsleep(&rt_sched.stopnote, 100 * 1000))
+                break;
+            preemptall();
+        }
+        rt_note_clear(&rt_sched.stopnote);
+    }
+    if (rt_sched.stopwait != 0)
+        rt_throw("stoptheworld: not stopped");
+}
+
+void
+rt_start_the_world(void)
+{
+    M *m = rt_m();
+    rt_lock(&rt_sched.lock);
+    int32_t np = newprocs ? newprocs : atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    newprocs = 0;
+    P *runnable = procresize(np);
+    atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
+    rt_unlock(&rt_sched.lock);
+    while (runnable) {
+        P *pp = runnable;
+        runnable = pp->link;
+        pp->link = NULL;
+        startm(pp, false);
+    }
+    m->locks--;
+    rt_wakep();
+}
+
+// ---- GOMAXPROCS ----------------------------------------------------------------
+
+static void
+pinit(P *pp, int32_t id)
+{
+    pp->id = id;
+    pp->mcache = rt_mcache_new();
+    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
+}
+
+static void
+pdestroy(P *pp, P *to)
+{
+    // Move its runnable Gs to the global queue.
+    bool inh;
+    for (G *gp; (gp = runqget(pp, &inh)) != NULL;)
+        globrunqput(gp);
+    rt_timers_move(pp, to);
+    rt_lock(&rt_sched.gflock);
+    while (pp->gfree) {
+        G *g = pp->gfree;
+        pp->gfree = g->schedlink;
+        g->schedlink = rt_sched.gfree;
+        rt_sched.gfree = g;
+        rt_sched.ngfree++;
+    }
+    pp->ngfree = 0;
+    rt_unlock(&rt_sched.gflock);
+    atomic_store_explicit(&pp->status, P_DEAD, memory_order_relaxed);
+}
+
+// Changes the number of Ps with the world stopped (sched.lock held). Returns
+// the list (through link) of Ps with local work, to be started.
+static P *
+procresize(int32_t nprocs)
+{
+    M *m = rt_m();
+    int32_t old = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    if (nprocs > allplen) {
+        P **na = rt_persistentalloc(sizeof(P *) * (size_t)nprocs, 8);
+        for (int32_t i = 0; i < allplen; i++)
+            na[i] = rt_allp[i];
+        for (int32_t i = allplen; i < nprocs; i++) {
+            na[i] = rt_persistentalloc(sizeof(P), RT_CACHE_LINE);
+            pinit(na[i], i);
+        }
+        rt_allp = na;
+        allplen = nprocs;
+    }
+    for (int32_t i = old; i < nprocs; i++)
+        if (atomic_load_explicit(&rt_allp[i]->status, memory_order_relaxed) == P_DEAD)
+            atomic_store_explicit(&rt_allp[i]->status, P_GCSTOP, memory_order_relaxed);
+    for (int32_t i = nprocs; i < old; i++)
+        pdestroy(rt_allp[i], rt_allp[0]);
+    atomic_store_explicit(&rt_gomaxprocs, nprocs, memory_order_release);
+
+    if (m->p && m->p->id >= nprocs) {
+        m->p->m = NULL;
+        m->p = NULL;
+    }
+    if (m->p == NULL) {
+        P *pp = rt_allp[0];
+        pp->m = NULL;
+        acquirep(pp);
+    } else {
+        atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
+    }
+    // Rebuild the idle list from scratch.
+    rt_sched.pidle = NULL;
+    atomic_store_explicit(&rt_sched.npidle, 0, memory_order_relaxed);
+    P *runnable = NULL;
+    for (int32_t i = nprocs - 1; i >= 0; i--) {
+        P *pp = rt_allp[i];
+        if (pp == m->p)
+            continue;
+        pp->m = NULL;
+        if (runqempty(pp)) {
+            pidleput(pp);
+        } else {
+            atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+            pp->link = runnable;
+            runnable = pp;
+        }
+    }
+    return runnable;
+}
+
+void
+rt_procinit(int32_t nprocs)
+{
+    rt_lock(&rt_sched.lock);
+    procresize(nprocs);
+    rt_unlock(&rt_sched.lock);
+}
+
+// ---- sync support -----------------------------------------------------------------
+
+bool
+rt_sync_canspin(int iter)
+{
+    // Spin only a few times, only on a multicore machine with more than one
+    // P, when some other P is running and our local queue is empty.
+    if (iter >= 4 || rt_ncpu <= 1)
+        return false;
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    if (np <= atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) +
+                      atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) + 1)
+        return false;
+    P *pp = rt_m()->p;
+    return pp && runqempty(pp);
+}
+
+void
+rt_sync_dospin(void)
+{
+    for (int i = 0; i < 30; i++)
+        rt_arch_pause();
+}
+
+// ---- Public API ---------------------------------------------------------------------
+
+void
+gort_go(void (*fn)(void *arg), void *arg)
+{
+    rt_newproc(fn, arg, 0, false, (uintptr_t)__builtin_return_address(0));
+}
+
+void
+gort_go_stack(void (*fn)(void *arg), void *arg, size_t stack_bytes)
+{
+    rt_newproc(fn, arg, stack_bytes, false, (uintptr_t)__builtin_return_address(0));
+}
+
+void
+gort_yield(void)
+{
+    rt_gosched();
+}
+
+void
+gort_goexit(void)
+{
+    rt_goexit1();
+}
+
+int64_t
+gort_goid(void)
+{
+    G *gp = rt_getg();
+    return gp ? gp->goid : 0;
+}
+
+int
+gort_num_goroutine(void)
+{
+    return rt_gcount();
+}
+
+int
+gort_gomaxprocs(int n)
+{
+    int prev = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    if (n < 1 || n == prev)
+        return prev;
+    if (n > MAX_GOMAXPROCS)
+        n = MAX_GOMAXPROCS;
+    rt_stop_the_world("GOMAXPROCS");
+    newprocs = n;
+    rt_start_the_world();
+    return prev;
+}
+
+void
+gort_exit(int code)
+{
+    fflush(NULL);
+    rt_exit(code);
+}
+
+void
+rt_sysmon_start(void)
+{
+    newm(true, NULL);
+}

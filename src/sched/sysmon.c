@@ -1,0 +1,207 @@
+// sysmon.c: the system monitor, on its own M without a P.
+//
+// Go's rule for its sleep: 20 us while something happens, doubling after 50
+// idle rounds (about 1 ms) up to 10 ms. When every P is idle it sleeps on
+// sched.sysmonnote until the next timer (or 1 minute) and pidleget() wakes it
+// when a P gets busy again, so an idle program uses no CPU.
+//
+// Each round it:
+//   - refreshes sched.coarse_now (wait ages in goroutine dumps);
+//   - retakes: a P whose schedtick has not moved for 10 ms runs one
+//     goroutine too long; sysmon asks its M to preempt it (SIGURG, see
+//     src/os/linux/signal.c), and retries each round until it moves;
+//   - starts an M when a timer is due and a P is idle but nobody looks;
+//   - prints GODEBUG=schedtrace lines;
+//   - returns long-idle cached goroutine stacks to the OS.
+// Later jobs (retaking Ps from blocking calls, netpoll, forced GC) hook in here.
+#include "rt.h"
+
+enum {
+    FORCE_PREEMPT_NS = 10 * 1000 * 1000,
+    SYSMON_MIN_US = 20,
+    SYSMON_MAX_US = 10 * 1000,
+    STACK_SCAVENGE_NS = 1000 * 1000 * 1000,
+};
+
+static int64_t lasttrace;
+
+// Preempts goroutines that have run for more than 10 ms. Returns how many
+// Ps it acted on.
+static int
+retake(int64_t now)
+{
+    int n = 0;
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_acquire);
+    for (int32_t i = 0; i < np; i++) {
+        P *pp = rt_allp[i];
+        if (pp == NULL)
+            continue;
+        if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
+            continue;
+        uint32_t t = pp->schedtick;
+        if (atomic_load_explicit(&pp->sysmontick, memory_order_relaxed) != t) {
+            atomic_store_explicit(&pp->sysmontick, t, memory_order_relaxed);
+            pp->sysmonwhen = now;
+            continue;
+        }
+        if (pp->sysmonwhen + FORCE_PREEMPT_NS > now)
+            continue;
+        M *mp = pp->m;
+        if (mp == NULL)
+            continue;
+        G *gp = mp->curg;
+        if (gp == NULL)
+            continue;
+        gp->preempt = true;
+        if (!rt_debug.asyncpreemptoff)
+            rt_preempt_m(mp);
+        n++;
+    }
+    return n;
+}
+
+static bool
+all_idle(void)
+{
+    return atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) ==
+           atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+}
+
+void
+rt_sysmon(void)
+{
+    int idle = 0;
+    int64_t delay = 0;
+    int64_t last_scavenge = rt_nanotime();
+    lasttrace = rt_nanotime();
+    for (;;) {
+        if (idle == 0)
+            delay = SYSMON_MIN_US;
+        else if (idle > 50)
+            delay *= 2;
+        if (delay > SYSMON_MAX_US)
+            delay = SYSMON_MAX_US;
+        rt_os_usleep(delay);
+        int64_t now = rt_nanotime();
+        atomic_store_explicit(&rt_sched.coarse_now, now, memory_order_relaxed);
+
+        if (rt_debug.schedtrace <= 0 && all_idle() &&
+            !atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+            rt_lock(&rt_sched.lock);
+            if (all_idle()) {
+                atomic_store_explicit(&rt_sched.sysmonwait, 1, memory_order_relaxed);
+                rt_unlock(&rt_sched.lock);
+                int64_t sleep = 60LL * 1000 * 1000 * 1000;
+                int64_t next = rt_timers_next();
+                if (next != 0 && next - now < sleep)
+                    sleep = next - now > 0 ? next - now : 0;
+                rt_note_tsleep(&rt_sched.sysmonnote, sleep);
+                rt_lock(&rt_sched.lock);
+                atomic_store_explicit(&rt_sched.sysmonwait, 0, memory_order_relaxed);
+                rt_note_clear(&rt_sched.sysmonnote);
+                rt_unlock(&rt_sched.lock);
+                idle = 0;
+                delay = SYSMON_MIN_US;
+                now = rt_nanotime();
+                atomic_store_explicit(&rt_sched.coarse_now, now, memory_order_relaxed);
+            } else {
+                rt_unlock(&rt_sched.lock);
+            }
+        }
+
+        if (retake(now) > 0)
+            idle = 0;
+        else
+            idle++;
+
+        // A due timer on a P whose M is busy elsewhere: get an idle P on it.
+        int64_t next = rt_timers_next();
+        if (next != 0 && next <= now && atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) > 0)
+            rt_wakep();
+
+        if (rt_debug.schedtrace > 0 && lasttrace + (int64_t)rt_debug.schedtrace * 1000000 <= now) {
+            lasttrace = now;
+            rt_schedtrace(rt_debug.scheddetail > 0);
+        }
+        if (now - last_scavenge >= STACK_SCAVENGE_NS) {
+            last_scavenge = now;
+            rt_stack_scavenge(now);
+        }
+    }
+}
+
+static const char *
+pstatus_str(uint32_t s)
+{
+    switch (s) {
+    case P_IDLE:
+        return "idle";
+    case P_RUNNING:
+        return "running";
+    case P_SYSCALL:
+        return "syscall";
+    case P_GCSTOP:
+        return "gcstop";
+    default:
+        return "dead";
+    }
+}
+
+// Prints Go's "SCHED" line, and with detail a line per P, M and G. Reads
+// without locks: the figures are a snapshot, as in Go.
+void
+rt_schedtrace(bool detailed)
+{
+    int64_t now = rt_nanotime();
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_acquire);
+    int32_t nthreads = rt_sched.mcount;
+    rt_printf("SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
+              "needspinning=0 idlethreads=%d runqueue=%d",
+              (long long)((now - rt_starttime) / 1000000), np,
+              atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed), nthreads,
+              atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed), rt_sched.nmidle,
+              atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed));
+    if (!detailed) {
+        rt_printf(" [");
+        for (int32_t i = 0; i < np; i++) {
+            P *pp = rt_allp[i];
+            uint32_t n = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
+                         atomic_load_explicit(&pp->runqhead, memory_order_relaxed);
+            if (atomic_load_explicit(&pp->runnext, memory_order_relaxed))
+                n++;
+            rt_printf(i ? " %u" : "%u", n);
+        }
+        rt_printf("]\n");
+        return;
+    }
+    rt_printf("\n");
+    for (int32_t i = 0; i < np; i++) {
+        P *pp = rt_allp[i];
+        M *mp = pp->m;
+        uint32_t n = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
+                     atomic_load_explicit(&pp->runqhead, memory_order_relaxed);
+        rt_printf("  P%d: status=%u (%s) schedtick=%u syscalltick=0 m=%lld runqsize=%u "
+                  "gfreecnt=%d timerslen=%d\n",
+                  pp->id, atomic_load_explicit(&pp->status, memory_order_relaxed),
+                  pstatus_str(atomic_load_explicit(&pp->status, memory_order_relaxed)),
+                  pp->schedtick, mp ? (long long)mp->id : -1LL, n, pp->ngfree, pp->ntimers);
+    }
+    for (M *mp = rt_allm; mp; mp = mp->alllink) {
+        P *pp = mp->p;
+        G *gp = mp->curg;
+        rt_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=0 preemptoff= locks=%d "
+                  "dying=0 spinning=%s blocked=%s lockedg=-1%s\n",
+                  (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL,
+                  mp->locks, mp->spinning ? "true" : "false", mp->blocked ? "true" : "false",
+                  mp->is_sysmon ? " (sysmon)" : "");
+    }
+    for (G *gp = rt_allg; gp; gp = gp->alllink) {
+        uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
+        if (st == G_DEAD || st == G_IDLE)
+            continue;
+        M *mp = gp->m;
+        rt_printf("  G%lld: status=%u(%s) m=%lld lockedm=-1\n", (long long)gp->goid, st,
+                  st == G_WAITING ? rt_waitreason_str(gp->waitreason) : "",
+                  mp ? (long long)mp->id : -1LL);
+    }
+}
