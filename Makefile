@@ -1,0 +1,87 @@
+# Makefile: a thin front end over CMake presets (CMakePresets.json).
+#
+#   make demo       install missing packages, build, run examples/demo with
+#                   GODEBUG=boottrace=1,schedtrace=100
+#   make check      release build + all tests, then asan, tsan (api, stress),
+#                   ubsan, and valgrind over the tests labelled valgrind
+#   make bench      gort against Go (bench/run.py), table in build/release/bench.md
+#   make install PREFIX=dir
+#   make format     clang-format -i over src include tests bench examples
+#   make clean
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+DEMO_GODEBUG ?= boottrace=1,schedtrace=100
+DEB_PACKAGES := cmake make gcc clang clang-format valgrind pkg-config python3 golang-go \
+	libgc-dev libmimalloc-dev
+FORMAT_DIRS := src include tests bench examples tools
+
+.PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
+	check-valgrind bench install format clean
+
+all: release
+
+# Installs, with apt-get, only the Debian packages that are missing.
+deps:
+	@missing=; for p in $(DEB_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	    echo "make deps: installing$$missing"; \
+	    $$sudo apt-get update -q && $$sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+# build-PRESET [extra cmake args]
+define build
+	cmake --preset $(1) $(2) >/dev/null
+	cmake --build --preset $(1) -j $(JOBS)
+endef
+
+release:
+	$(call build,release)
+
+demo: deps release
+	GODEBUG=$(DEMO_GODEBUG) build/release/examples/demo
+
+# Each stage prints its wall time; `make check` on 2 cores stays under 25 min.
+check: deps
+	@t0=$$(date +%s); \
+	for s in release asan tsan ubsan valgrind; do \
+	    t=$$(date +%s); \
+	    $(MAKE) --no-print-directory check-$$s || exit 1; \
+	    echo "== check-$$s: $$(( $$(date +%s) - t )) s"; \
+	done; \
+	echo "== make check: all stages passed in $$(( $$(date +%s) - t0 )) s"
+
+check-release:
+	$(call build,release,-DGORT_WERROR=ON)
+	ctest --preset release -j $(JOBS)
+
+check-asan:
+	$(call build,asan)
+	ctest --preset asan -j $(JOBS)
+
+check-tsan:
+	$(call build,tsan)
+	ctest --preset tsan -j $(JOBS)
+
+check-ubsan:
+	$(call build,ubsan)
+	ctest --preset ubsan -j $(JOBS)
+
+check-valgrind: release
+	python3 tools/valgrind-tests.py build/release
+
+bench: deps release
+	python3 bench/run.py --build-dir build/release --out build/release/bench.md
+
+install: release
+	cmake --install build/release --prefix $(PREFIX)
+
+format:
+	find $(FORMAT_DIRS) -type f \( -name '*.c' -o -name '*.h' \) -print0 | \
+	    xargs -0 -r clang-format -i --style=file
+
+clean:
+	rm -rf build

@@ -1,0 +1,13 @@
+# platform.cmake: picks the OS and architecture layers (src/os/<os>, src/arch/<arch>).
+if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  message(FATAL_ERROR "gort supports Linux only for now")
+endif()
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set(GORT_ARCH amd64)
+else()
+  message(FATAL_ERROR "gort supports x86-64 only for now (arm64 to follow)")
+endif()
+set(GORT_ARCH_DIR ${CMAKE_CURRENT_SOURCE_DIR}/src/arch/${GORT_ARCH})
+file(GLOB GORT_OS_SRC CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/os/linux/*.c)
+set(GORT_ARCH_SRC ${GORT_ARCH_DIR}/arch.c ${GORT_ARCH_DIR}/asm.S ${GORT_ARCH_DIR}/boot.S)
+set(GORT_RT0_SRC ${GORT_ARCH_DIR}/rt0.S)

@@ -1,0 +1,30 @@
+// memstats.c: gort_read_memstats.
+//
+// See gc.h. Figures come from the allocator as Go defines them: page
+// figures from rt_mheap, object counters summed over every MCache (each
+// written only by its P with plain stores, read relaxed here, so the sum is
+// a consistent-enough snapshot without stopping the world). As Go does, tiny
+// allocations count in both mallocs and frees: the 16-byte block they share
+// is the object. GC figures are zero until the collector (issue 3) runs.
+#include <string.h>
+
+#include "gc/gc.h"
+
+void
+gort_read_memstats(gort_memstats *out)
+{
+    HeapStats hs;
+    rt_mheap_read_stats(&hs);
+    memset(out, 0, sizeof *out);
+    out->heap_sys = hs.heap_sys;
+    out->heap_idle = hs.heap_idle;
+    out->heap_released = hs.heap_released;
+    out->mallocs = hs.nmalloc + hs.ntiny;
+    out->frees = hs.nfree + hs.ntiny;
+    out->heap_objects = out->mallocs - out->frees;
+    out->total_alloc = hs.total_alloc;
+    out->heap_alloc = hs.total_alloc - hs.total_free;
+    out->next_gc = rt_gc_heap_goal();
+    out->num_gc = atomic_load(&rt_gc.num_gc);
+    out->num_forced_gc = atomic_load(&rt_gc.num_forced_gc);
+}

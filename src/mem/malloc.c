@@ -1,0 +1,180 @@
+// malloc.c: rt_mallocgc, the allocator's entry, and the public gort_alloc.
+//
+// See malloc.h for the tiers and the path. The fast path runs on the
+// current P's MCache with m->locks raised (a plain increment: the signal
+// handler will not preempt an M with locks, and async preemption never
+// stops runtime code anyway), takes no lock and does no atomic
+// read-modify-write: size class lookup, the span's ctz over its inverted
+// alloc-bits window, two statistics stores. Memory is cleared only where it
+// may be dirty: span.needzero for small slots, the scav bits of the pages
+// for large objects, explicitly for a fresh tiny block.
+//
+// An M without a P (sysmon, boot before the Ps exist, a thread gort did not
+// start) uses one global MCache under global_mcache_lock.
+//
+// TODO(issue 3): GC assist credit and the heap trigger check belong after
+// a refill or large allocation, as in Go's mallocgc.
+#include <string.h>
+
+#include "mem/malloc.h"
+
+uintptr_t rt_zerobase;
+
+static Lock global_mcache_lock; // guards global_mcache
+static MCache global_mcache;    // [lock: global_mcache_lock]
+
+#define MAX_ALLOC ((uintptr_t)1 << 46) // larger requests cannot be mapped: out of memory
+
+void
+rt_malloc_init(void)
+{
+    if (rt_mheap.inited)
+        return;
+    rt_sizeclass_init();
+    rt_mheap_init();
+    rt_mcache_init(&global_mcache);
+}
+
+static RT_NOINLINE void *
+malloc_tiny_block(MCache *c, uintptr_t size)
+{
+    Span *s = c->alloc[TINY_SPAN_CLASS];
+    void *x = rt_span_next_free_fast(s);
+    if (x == NULL)
+        x = rt_mcache_next_free(c, TINY_SPAN_CLASS, &s);
+    // The block is carved into pieces without further clearing: zero it all.
+    ((uint64_t *)x)[0] = 0;
+    ((uint64_t *)x)[1] = 0;
+    rt_stat_add(&c->nmalloc, 1);
+    rt_stat_add(&c->total_alloc, TINY_SIZE);
+    // Keep whichever block has more room left.
+    if (size < c->tinyoffset || c->tiny == 0) {
+        c->tiny = (uintptr_t)x;
+        c->tinyoffset = size;
+    }
+    return x;
+}
+
+static RT_NOINLINE void *
+malloc_large(MCache *c, uintptr_t size, bool noscan, Span **largep)
+{
+    if (rt_unlikely(size > MAX_ALLOC))
+        rt_throw("runtime: out of memory: cannot allocate that many bytes");
+    uintptr_t npages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    uint8_t spc = rt_spanclass(0, noscan);
+    Span *s = rt_mheap_alloc(npages, spc);
+    s->limit = s->startaddr + size; // as Go: the tail past size is no object
+    s->freeindex = 1;
+    s->alloc_count = 1;
+    atomic_store_explicit(&s->sweepgen, rt_mheap.sweepgen, memory_order_relaxed);
+    rt_mcentral_add_large(&rt_mheap.central[spc], s);
+    atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize, memory_order_relaxed);
+    rt_stat_add(&c->nmalloc, 1);
+    rt_stat_add(&c->total_alloc, s->elemsize);
+    *largep = s;
+    return (void *)s->startaddr;
+}
+
+// Allocation from c. Large objects come back uncleared with *largep set:
+// the caller clears them after releasing the M.
+static inline __attribute__((always_inline)) void *
+malloc_from(MCache *c, uintptr_t size, int flags, Span **largep)
+{
+    bool noscan = (flags & RT_NOSCAN) != 0;
+    if (rt_unlikely(size > MAX_SMALL_SIZE))
+        return malloc_large(c, size, noscan, largep);
+    if (noscan && size < TINY_SIZE) {
+        // Tiny: align the offset by the size's alignment, as Go.
+        uintptr_t off = c->tinyoffset;
+        if ((size & 7) == 0)
+            off = (off + 7) & ~(uintptr_t)7;
+        else if ((size & 3) == 0)
+            off = (off + 3) & ~(uintptr_t)3;
+        else if ((size & 1) == 0)
+            off = (off + 1) & ~(uintptr_t)1;
+        if (off + size <= TINY_SIZE && c->tiny != 0) {
+            c->tinyoffset = off + size;
+            rt_stat_add(&c->ntiny, 1);
+            return (void *)(c->tiny + off);
+        }
+        return malloc_tiny_block(c, size);
+    }
+    uint8_t spc = rt_spanclass(rt_size_to_class(size), noscan);
+    Span *s = c->alloc[spc];
+    void *x = rt_span_next_free_fast(s);
+    if (rt_unlikely(x == NULL))
+        x = rt_mcache_next_free(c, spc, &s);
+    if (s->needzero)
+        memset(x, 0, s->elemsize);
+    rt_stat_add(&c->nmalloc, 1);
+    rt_stat_add(&c->total_alloc, s->elemsize);
+    return x;
+}
+
+static RT_NOINLINE void *
+mallocgc_global(uintptr_t size, int flags)
+{
+    if (rt_unlikely(!rt_mheap.inited))
+        rt_throw("malloc: called before rt_malloc_init");
+    Span *large = NULL;
+    rt_lock(&global_mcache_lock);
+    void *x = malloc_from(&global_mcache, size, flags, &large);
+    rt_unlock(&global_mcache_lock);
+    if (large != NULL && large->needzero)
+        memset(x, 0, size);
+    return x;
+}
+
+static inline __attribute__((always_inline)) void *
+mallocgc(size_t size, int flags)
+{
+    if (rt_unlikely(size == 0))
+        return &rt_zerobase;
+    M *m = rt_m();
+    if (rt_unlikely(m == NULL))
+        return mallocgc_global(size, flags);
+    m->locks++; // acquirem: the P and its MCache stay ours
+    P *p = m->p;
+    MCache *c = p != NULL ? p->mcache : NULL;
+    if (rt_unlikely(c == NULL)) {
+        m->locks--;
+        return mallocgc_global(size, flags);
+    }
+    Span *large = NULL;
+    void *x = malloc_from(c, size, flags, &large);
+    m->locks--;
+    if (rt_unlikely(large != NULL) && large->needzero)
+        memset(x, 0, size); // preemptible again while clearing
+    return x;
+}
+
+void *
+rt_mallocgc(size_t size, int flags)
+{
+    return mallocgc(size, flags);
+}
+
+void *
+gort_alloc(size_t size)
+{
+    return mallocgc(size, 0);
+}
+
+void *
+gort_alloc_noscan(size_t size)
+{
+    return mallocgc(size, RT_NOSCAN);
+}
+
+bool
+rt_find_object(uintptr_t p, uintptr_t *base, Span **span)
+{
+    Span *s = rt_span_of(p);
+    if (s == NULL || p >= s->limit)
+        return false;
+    if (base != NULL)
+        *base = s->startaddr + (uintptr_t)rt_span_obj_index(s, p) * s->elemsize;
+    if (span != NULL)
+        *span = s;
+    return true;
+}

@@ -1,0 +1,63 @@
+// harness.h: the smallest test harness that does the job (after mimalloc's
+// test/testhelper.h).
+//
+// CHECK(expr) and CHECK_EQ(a, b) record a failure with file:line and go on;
+// they may be used from any goroutine, so the counts are atomic. RUN(fn)
+// prints the name of each part to stderr before running it, so that a test
+// that hangs or crashes shows where. A test's main ends with
+// `return harness_summary();`, which prints "N passed, N failed" and returns
+// nonzero when anything failed.
+#ifndef GORT_TEST_HARNESS_H
+#define GORT_TEST_HARNESS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+static atomic_int harness_passed;
+static atomic_int harness_failed;
+
+static inline void
+harness_fail(const char *file, int line, const char *what)
+{
+    atomic_fetch_add(&harness_failed, 1);
+    fprintf(stderr, "%s:%d: FAILED: %s\n", file, line, what);
+}
+
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if (expr)                                                                                  \
+            atomic_fetch_add(&harness_passed, 1);                                                  \
+        else                                                                                       \
+            harness_fail(__FILE__, __LINE__, #expr);                                               \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        if (check_a_ == check_b_) {                                                                \
+            atomic_fetch_add(&harness_passed, 1);                                                  \
+        } else {                                                                                   \
+            harness_fail(__FILE__, __LINE__, #a " == " #b);                                        \
+            fprintf(stderr, "    %lld != %lld\n", check_a_, check_b_);                             \
+        }                                                                                          \
+    } while (0)
+
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        fprintf(stderr, "=== %s\n", #fn);                                                          \
+        fn();                                                                                      \
+    } while (0)
+
+static inline int
+harness_summary(void)
+{
+    int failed = atomic_load(&harness_failed);
+    printf("%d passed, %d failed\n", atomic_load(&harness_passed), failed);
+    fflush(stdout);
+    return failed != 0;
+}
+
+#define MS ((int64_t)1000000) // nanoseconds in a millisecond
+
+#endif // GORT_TEST_HARNESS_H
