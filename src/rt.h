@@ -205,6 +205,12 @@ struct M {
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
     void *waitlock;           // [owner]
     int64_t timed_until;      // [lock: sched.lock] deadline of a timed idle sleep, 0 if none
+    // Collector stop-the-world (rt_gc_stop_world): the M is suspended in its
+    // signal handler with the interrupted sp and registers saved here.
+    _Atomic uint32_t gc_suspend_req; // [atomic] the stopper asked for a suspension
+    bool gc_pending;          // [owner] asked while holding locks: suspend at the last unlock
+    uintptr_t gc_sp;          // [owner, read with the world stopped] 0 unless suspended
+    uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner, read with the world stopped]
 };
 
 // ---- P ------------------------------------------------------------------
@@ -280,6 +286,8 @@ typedef struct Sched {
     _Atomic int64_t coarse_now;  // [atomic] nanotime, refreshed by sysmon (wait ages)
     _Atomic uint32_t main_started; // [atomic] rt_main is running
     bool main_goexited;          // [atomic by convention] goroutine 1 called gort_goexit
+    _Atomic uint32_t gcsuspend;  // [atomic] a collector stop is in progress
+    _Atomic uint32_t gc_epoch;   // [atomic] +1 at each collector start-the-world (futex)
     Lock sudoglock;              // guards the central sudog cache
     Sudog *sudogcache;           // [lock: sudoglock]
 } Sched;
@@ -326,6 +334,21 @@ RT_NORETURN void rt_goexit1(void);
 // and gort_gomaxprocs. Called on a user goroutine.
 void rt_stop_the_world(const char *why);
 void rt_start_the_world(void);
+// The collector's stop-the-world: like rt_stop_the_world, but a goroutine
+// that does not reach a safe point at once (user code, a blocking libc
+// call) is suspended in its signal handler with its registers saved, so
+// the stop never waits on user code. Only an M holding a runtime Lock is
+// waited for, until its last unlock. Called on a user goroutine.
+void rt_gc_stop_world(void);
+void rt_gc_start_world(void);
+// With the world stopped by rt_gc_stop_world: calls fn for every memory
+// range that may hold roots of goroutines and threads: the live part of each
+// goroutine stack, each M's g0 stack in use, saved registers.
+void rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+// Signal handler side (src/os/<os>/signal.c): the M was asked to suspend.
+void rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs);
+// rt_unlock side: the M was asked while it held locks.
+void rt_gc_suspend_self(void);
 // Wakes an idle P to run work if there is an idle P and no spinning M.
 void rt_wakep(void);
 uint32_t rt_fastrand(void);
@@ -415,12 +438,18 @@ void rt_stack_alloc(G *gp);
 void rt_stack_free(G *gp);
 // Returns long-idle cached stacks to the OS (called by sysmon).
 void rt_stack_scavenge(int64_t now);
+// True if addr (a fault address) hits gp's guard zone; safe in a signal handler.
+bool rt_stack_guard_hit(G *gp, uintptr_t addr, uintptr_t sp);
+// Moves a P's cached stacks to the global cache (P destroyed).
+void rt_stack_cache_flush(P *pp);
 
 // ---- Signals (src/os/<os>/signal.c) --------------------------------------
 void rt_signal_init(void);             // handlers for SIGSEGV/SIGBUS (overflow), SIGURG, SIGQUIT
 void rt_signal_minit(M *mp);           // per-thread: sigaltstack
 // Asks mp to preempt its current goroutine asynchronously (SIGURG).
 void rt_preempt_m(M *mp);
+// Sends mp the collector's suspension request (m->gc_suspend_req is set).
+void rt_signal_gc_suspend(M *mp);
 // Address range checks for async preemption: true if pc is in user code.
 bool rt_async_safe_pc(uintptr_t pc);
 

@@ -44,18 +44,20 @@
 // links of the wait queues are also read without the lock by the
 // non-blocking fast paths and by gort_chan_len (as in Go), so they are
 // atomics, written (under the lock) with relaxed stores. A G is readied only
-// after the channel locks are dropped. Lock order between channels: by
-// address (select); no other runtime lock is taken while a channel lock is
-// held, except the scheduler's inside rt_ready (close readies after
-// unlocking).
+// after the channel locks are dropped (as Go's send/recv/closechan do). Lock
+// order: channels by address (select), then the scheduler's sudog lock
+// (rt_sudog_acquire/release run with channel locks held); nothing else is
+// taken under a channel lock. A select parks holding all its channel locks;
+// selparkcommit drops them on g0.
 #ifndef GORT_CHAN_H
 #define GORT_CHAN_H
 
-#include <string.h>
-
 #include "rt.h"
 
-// Largest buffer we agree to allocate (Go's maxAlloc on linux/amd64).
+#include <string.h>
+
+// Largest channel we agree to allocate (Go checks against maxAlloc, 2^48 on
+// linux/amd64; we stay within the 47-bit user address space).
 #define CHAN_MAXALLOC ((size_t)1 << 47)
 
 typedef struct WaitQ {
@@ -218,9 +220,8 @@ waitq_dequeue(WaitQ *q)
         }
         if (s->is_select) {
             uint32_t zero = 0;
-            if (!atomic_compare_exchange_strong_explicit(&s->g->select_done, &zero, 1,
-                                                         memory_order_acq_rel,
-                                                         memory_order_relaxed))
+            if (!atomic_compare_exchange_strong_explicit(
+                        &s->g->select_done, &zero, 1, memory_order_acq_rel, memory_order_relaxed))
                 continue;
         }
         return s;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/traceback.h"
 #include "rt.h"
 
 int (*rt_user_main)(int, char **, char **);
@@ -131,6 +132,7 @@ rt_schedinit(void)
 
     t = rt_nanotime();
     rt_parsedebugvars();
+    rt_traceback_init();
     rt_boottrace("debugvars", t, "gctrace=%d schedtrace=%d asyncpreemptoff=%d traceback=%d",
                  rt_debug.gctrace, rt_debug.schedtrace, rt_debug.asyncpreemptoff,
                  rt_debug.traceback);

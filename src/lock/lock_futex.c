@@ -86,7 +86,11 @@ rt_unlock(Lock *l)
         rt_throw("unlock of unlocked lock");
     if (v == 2)
         rt_os_futexwake(&l->key, 1);
-    locks_dec();
+    M *m = rt_m();
+    if (m) {
+        if (--m->locks == 0 && rt_unlikely(m->gc_pending))
+            rt_gc_suspend_self();
+    }
 }
 
 void

@@ -38,10 +38,9 @@ rt_malloc_init(void)
 static RT_NOINLINE void *
 malloc_tiny_block(MCache *c, uintptr_t size)
 {
-    Span *s = c->alloc[TINY_SPAN_CLASS];
-    void *x = rt_span_next_free_fast(s);
+    void *x = rt_span_next_free_fast(c->alloc[TINY_SPAN_CLASS]);
     if (x == NULL)
-        x = rt_mcache_next_free(c, TINY_SPAN_CLASS, &s);
+        x = rt_mcache_next_free(c, TINY_SPAN_CLASS);
     // The block is carved into pieces without further clearing: zero it all.
     ((uint64_t *)x)[0] = 0;
     ((uint64_t *)x)[1] = 0;
@@ -55,8 +54,11 @@ malloc_tiny_block(MCache *c, uintptr_t size)
     return x;
 }
 
+// Large object: its own span straight from the heap. Called with m->locks
+// raised (m may be NULL: then with global_mcache_lock held instead); the
+// caller clears the object after releasing them, if *needzero.
 static RT_NOINLINE void *
-malloc_large(MCache *c, uintptr_t size, bool noscan, Span **largep)
+malloc_large(MCache *c, uintptr_t size, bool noscan, bool *needzero)
 {
     if (rt_unlikely(size > MAX_ALLOC))
         rt_throw("runtime: out of memory: cannot allocate that many bytes");
@@ -66,23 +68,18 @@ malloc_large(MCache *c, uintptr_t size, bool noscan, Span **largep)
     s->limit = s->startaddr + size; // as Go: the tail past size is no object
     s->freeindex = 1;
     s->alloc_count = 1;
-    atomic_store_explicit(&s->sweepgen, rt_mheap.sweepgen, memory_order_relaxed);
     rt_mcentral_add_large(&rt_mheap.central[spc], s);
     atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize, memory_order_relaxed);
     rt_stat_add(&c->nmalloc, 1);
     rt_stat_add(&c->total_alloc, s->elemsize);
-    *largep = s;
+    *needzero = s->needzero;
     return (void *)s->startaddr;
 }
 
-// Allocation from c. Large objects come back uncleared with *largep set:
-// the caller clears them after releasing the M.
+// A small object (size <= MAX_SMALL_SIZE) from c, cleared.
 static inline __attribute__((always_inline)) void *
-malloc_from(MCache *c, uintptr_t size, int flags, Span **largep)
+malloc_small(MCache *c, uintptr_t size, bool noscan)
 {
-    bool noscan = (flags & RT_NOSCAN) != 0;
-    if (rt_unlikely(size > MAX_SMALL_SIZE))
-        return malloc_large(c, size, noscan, largep);
     if (noscan && size < TINY_SIZE) {
         // Tiny: align the offset by the size's alignment, as Go.
         uintptr_t off = c->tinyoffset;
@@ -102,12 +99,15 @@ malloc_from(MCache *c, uintptr_t size, int flags, Span **largep)
     uint8_t spc = rt_spanclass(rt_size_to_class(size), noscan);
     Span *s = c->alloc[spc];
     void *x = rt_span_next_free_fast(s);
-    if (rt_unlikely(x == NULL))
-        x = rt_mcache_next_free(c, spc, &s);
-    if (s->needzero)
-        memset(x, 0, s->elemsize);
+    if (rt_unlikely(x == NULL)) {
+        x = rt_mcache_next_free(c, spc);
+        s = c->alloc[spc]; // refilled
+    }
+    uintptr_t elemsize = s->elemsize;
+    if (rt_unlikely(s->needzero))
+        memset(x, 0, elemsize);
     rt_stat_add(&c->nmalloc, 1);
-    rt_stat_add(&c->total_alloc, s->elemsize);
+    rt_stat_add(&c->total_alloc, elemsize);
     return x;
 }
 
@@ -116,12 +116,27 @@ mallocgc_global(uintptr_t size, int flags)
 {
     if (rt_unlikely(!rt_mheap.inited))
         rt_throw("malloc: called before rt_malloc_init");
-    Span *large = NULL;
+    bool noscan = (flags & RT_NOSCAN) != 0, needzero = false;
+    void *x;
     rt_lock(&global_mcache_lock);
-    void *x = malloc_from(&global_mcache, size, flags, &large);
+    if (size <= MAX_SMALL_SIZE)
+        x = malloc_small(&global_mcache, size, noscan);
+    else
+        x = malloc_large(&global_mcache, size, noscan, &needzero);
     rt_unlock(&global_mcache_lock);
-    if (large != NULL && large->needzero)
+    if (needzero)
         memset(x, 0, size);
+    return x;
+}
+
+static RT_NOINLINE void *
+mallocgc_large(M *m, MCache *c, uintptr_t size, bool noscan)
+{
+    bool needzero;
+    void *x = malloc_large(c, size, noscan, &needzero);
+    m->locks--;
+    if (needzero)
+        memset(x, 0, size); // preemptible again while clearing
     return x;
 }
 
@@ -140,11 +155,11 @@ mallocgc(size_t size, int flags)
         m->locks--;
         return mallocgc_global(size, flags);
     }
-    Span *large = NULL;
-    void *x = malloc_from(c, size, flags, &large);
+    bool noscan = (flags & RT_NOSCAN) != 0;
+    if (rt_unlikely(size > MAX_SMALL_SIZE))
+        return mallocgc_large(m, c, size, noscan); // releases m->locks
+    void *x = malloc_small(c, size, noscan);
     m->locks--;
-    if (rt_unlikely(large != NULL) && large->needzero)
-        memset(x, 0, size); // preemptible again while clearing
     return x;
 }
 

@@ -16,7 +16,7 @@
 //   Span       a run of pages. In use: holds objects of one size class
 //              (nelems slots of elemsize bytes) or one large object. Its
 //              alloc_bits (1 = allocated at the last sweep) and gcmark_bits
-//              (set by the collector) are off-heap bitmaps (gcbits.c lists).
+//              (set by the collector) are off-heap bitmaps (fixalloc.c).
 //   HeapArena  per 64 MiB arena, off-heap: spans[8192] (page -> in-use Span),
 //              the page allocator's bitmaps (pallocbits: 1 = page in use;
 //              scavbits: 1 = page released to the OS, so it reads zero) and
@@ -324,8 +324,8 @@ rt_stat_add(_Atomic uint64_t *v, uint64_t n)
 }
 
 // Slow path: the next free slot of c's span for spc, refilling if the span
-// is used up. Returns the object; *sp is the span it came from.
-void *rt_mcache_next_free(MCache *c, uint8_t spc, Span **sp);
+// is used up. Returns the object; it came from c->alloc[spc] (as it is now).
+void *rt_mcache_next_free(MCache *c, uint8_t spc);
 void rt_mcache_init(MCache *c);
 // Returns every cached span to its MCentral and folds the statistics.
 void rt_mcache_flush(MCache *c);

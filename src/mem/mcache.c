@@ -71,7 +71,7 @@ mcache_refill(MCache *c, uint8_t spc)
 }
 
 void *
-rt_mcache_next_free(MCache *c, uint8_t spc, Span **sp)
+rt_mcache_next_free(MCache *c, uint8_t spc)
 {
     Span *s = c->alloc[spc];
     uint32_t idx = span_next_free_index(s);
@@ -85,7 +85,6 @@ rt_mcache_next_free(MCache *c, uint8_t spc, Span **sp)
     s->alloc_count++;
     if (rt_unlikely(s->alloc_count > s->nelems))
         rt_throw("mcache: s->alloc_count > s->nelems");
-    *sp = s;
     return (void *)(s->startaddr + (uintptr_t)idx * s->elemsize);
 }
 

@@ -100,8 +100,6 @@ static struct {
     _Atomic int64_t nown; // [atomic] live stacks with their own mapping
 } stacks;
 
-bool rt_stack_guard_hit(G *gp, uintptr_t addr, uintptr_t sp);
-void rt_stack_cache_flush(P *pp);
 
 static size_t
 round_page(size_t n)

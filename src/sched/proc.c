@@ -28,6 +28,7 @@
 #include <stdlib.h>
 
 #include "rt.h"
+#include "time/timer.h"
 
 #if RT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -837,7 +838,7 @@ rt_checkdead(void)
     for (int32_t i = 0; i < np; i++)
         if (!runqempty(rt_allp[i]))
             return;
-    if (rt_timers_next() != 0)
+    if (rt_timers_pending())
         return;
     if (rt_sched.main_goexited && rt_gcount() == 0)
         rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
@@ -1024,6 +1025,12 @@ top:;
                 }
                 acquirep(p2);
             }
+            // The timer sleeper runs every P's due timers, not only its own
+            // P's: the timers may sit on an idle P that nobody else watches.
+            now = 0;
+            np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+            for (int32_t i = 0; i < np; i++)
+                run_timers(rt_allp[i], &now);
             goto top;
         }
     }
@@ -1236,7 +1243,7 @@ gcstopm(void)
     P *pp = releasep();
     rt_lock(&rt_sched.lock);
     atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
-    if (--rt_sched.stopwait == 0)
+    if (--rt_sched.stopwait == 0 && !atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed))
         rt_note_wakeup(&rt_sched.stopnote);
     rt_unlock(&rt_sched.lock);
     stopm();
@@ -1311,6 +1318,7 @@ pdestroy(P *pp, P *to)
     for (G *gp; (gp = runqget(pp, &inh)) != NULL;)
         globrunqput(gp);
     rt_timers_move(pp, to);
+    rt_stack_cache_flush(pp);
     rt_lock(&rt_sched.gflock);
     while (pp->gfree) {
         G *g = pp->gfree;
@@ -1476,4 +1484,185 @@ void
 rt_sysmon_start(void)
 {
     newm(true, NULL);
+}
+
+// ---- The collector's stop-the-world --------------------------------------------
+//
+// rt_gc_stop_world sets gcwaiting (Ms that enter the scheduler stop there,
+// in gcstopm, as for rt_stop_the_world) and sends every M still running a
+// goroutine a suspension request (SIGURG with m->gc_suspend_req). Its
+// handler, wherever the thread is (user code, libc, a blocking system
+// call), saves the interrupted sp and registers in the M, marks its P
+// stopped and sleeps on sched.gc_epoch until the world restarts; an M
+// holding a runtime Lock is not suspended inside it but at its last unlock
+// (rt_gc_suspend_self). The stopper polls the Ps until all are stopped,
+// repeating the request every 100 us in case a signal raced with a
+// scheduler transition. A suspended M keeps its P (pp->m stays set).
+
+enum { GC_STOP_RESIGNAL_NS = 100 * 1000 };
+
+static void
+gc_wait_epoch(M *m, P *pp)
+{
+    uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire);
+    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
+    while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
+        rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
+    m->gc_sp = 0;
+    atomic_store_explicit(&pp->status, P_RUNNING, memory_order_release);
+}
+
+void
+rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs)
+{
+    atomic_store_explicit(&m->gc_suspend_req, 0, memory_order_relaxed);
+    if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_acquire))
+        return;
+    if (m->locks > 0) {
+        m->gc_pending = true;
+        return;
+    }
+    P *pp = m->p;
+    if (pp == NULL || pp->m != m ||
+        atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
+        return; // between Ps: the scheduler stops it (gcstopm)
+    for (int i = 0; i < RT_ARCH_NGREG; i++)
+        m->gc_regs[i] = regs[i];
+    m->gc_sp = sp;
+    gc_wait_epoch(m, pp);
+}
+
+void
+rt_gc_suspend_self(void)
+{
+    M *m = rt_m();
+    m->gc_pending = false;
+    if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_acquire))
+        return;
+    P *pp = m->p;
+    if (pp == NULL || pp->m != m ||
+        atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
+        return;
+    // Spill every callee-saved register into this frame: scanning from sp
+    // up then covers whatever the callers keep in registers.
+    __builtin_unwind_init();
+    for (int i = 0; i < RT_ARCH_NGREG; i++)
+        m->gc_regs[i] = 0;
+    m->gc_sp = rt_arch_getsp();
+    gc_wait_epoch(m, pp);
+}
+
+void
+rt_gc_stop_world(void)
+{
+    M *m = rt_m();
+    m->locks++;
+    rt_lock(&rt_sched.lock);
+    atomic_store_explicit(&rt_sched.gcsuspend, 1, memory_order_seq_cst);
+    rt_sched.stopwait = 0x40000000; // gcstopm's count is not used for this stop
+    atomic_store_explicit(&rt_sched.gcwaiting, 1, memory_order_seq_cst);
+    atomic_store_explicit(&m->p->status, P_GCSTOP, memory_order_relaxed);
+    for (P *pp; (pp = pidleget()) != NULL;)
+        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
+    rt_unlock(&rt_sched.lock);
+    m->locks++; // rt_unlock dropped one; keep this M unsuspendable
+
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    int64_t last_signal = 0;
+    for (int spins = 0;; spins++) {
+        bool all = true;
+        int64_t now = rt_nanotime();
+        bool resignal = now - last_signal >= GC_STOP_RESIGNAL_NS;
+        for (int32_t i = 0; i < np; i++) {
+            P *pp = rt_allp[i];
+            if (atomic_load_explicit(&pp->status, memory_order_acquire) == P_GCSTOP)
+                continue;
+            all = false;
+            M *mp = pp->m;
+            if (resignal && mp && mp != m && mp->tid) {
+                atomic_store_explicit(&mp->gc_suspend_req, 1, memory_order_release);
+                rt_signal_gc_suspend(mp);
+            }
+        }
+        if (all)
+            break;
+        if (resignal)
+            last_signal = now;
+        if (spins < 50)
+            rt_arch_pause();
+        else
+            rt_os_usleep(5);
+    }
+    m->locks--;
+}
+
+void
+rt_gc_start_world(void)
+{
+    M *m = rt_m();
+    rt_lock(&rt_sched.lock);
+    atomic_store_explicit(&rt_sched.gcsuspend, 0, memory_order_seq_cst);
+    atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
+    rt_sched.stopwait = 0;
+    atomic_fetch_add_explicit(&rt_sched.gc_epoch, 1, memory_order_release);
+    rt_os_futexwake(&rt_sched.gc_epoch, 0x7fffffff);
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    P *runnable = NULL;
+    for (int32_t i = np - 1; i >= 0; i--) {
+        P *pp = rt_allp[i];
+        if (pp == m->p || pp->m != NULL)
+            continue; // ours, or held by a suspended M that restarts it
+        if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_GCSTOP)
+            continue;
+        if (runqempty(pp)) {
+            pidleput(pp);
+        } else {
+            atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+            pp->link = runnable;
+            runnable = pp;
+        }
+    }
+    atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
+    rt_unlock(&rt_sched.lock);
+    while (runnable) {
+        P *pp = runnable;
+        runnable = pp->link;
+        pp->link = NULL;
+        startm(pp, false);
+    }
+    m->locks--;
+    rt_wakep();
+}
+
+void
+rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    M *self = rt_m();
+    G *me = self->curg;
+    // Threads: registers of suspended Ms, and g0 stacks they were using.
+    for (M *mp = rt_allm; mp; mp = mp->alllink) {
+        if (mp->gc_sp == 0)
+            continue;
+        fn((uintptr_t)mp->gc_regs, (uintptr_t)(mp->gc_regs + RT_ARCH_NGREG), arg);
+        uintptr_t sp = mp->gc_sp;
+        if (sp > mp->g0_stack_lo && sp <= mp->g0_stack_hi)
+            fn(sp - RT_ARCH_REDZONE, mp->g0_stack_hi, arg);
+    }
+    for (G *gp = rt_allg; gp; gp = gp->alllink) {
+        uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
+        if (st == G_DEAD || st == G_IDLE || gp->stack_lo == 0 || !gp->started)
+            continue;
+        uintptr_t lo = gp->sched.sp;
+        if (gp == me) {
+            __builtin_unwind_init();
+            lo = rt_arch_getsp();
+        } else if (gp->m && gp->m->gc_sp > gp->stack_lo && gp->m->gc_sp <= gp->stack_hi &&
+                   gp->m->curg == gp) {
+            lo = gp->m->gc_sp - RT_ARCH_REDZONE;
+        }
+        if (lo < gp->stack_lo)
+            lo = gp->stack_lo;
+        if (lo < gp->stack_hi)
+            fn(lo, gp->stack_hi, arg);
+    }
 }

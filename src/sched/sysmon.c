@@ -26,7 +26,9 @@ enum {
 static int64_t lasttrace;
 
 // Preempts goroutines that have run for more than 10 ms. Returns how many
-// Ps it acted on.
+// Ps it took back from blocking calls (none yet: that comes with the
+// syscall hooks); preemption requests do not count, as in Go, so a steady
+// stream of them does not keep sysmon at its shortest sleep.
 static int
 retake(int64_t now)
 {
@@ -55,7 +57,6 @@ retake(int64_t now)
         gp->preempt = true;
         if (!rt_debug.asyncpreemptoff)
             rt_preempt_m(mp);
-        n++;
     }
     return n;
 }

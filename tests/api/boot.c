@@ -2,13 +2,13 @@
 // constructors ran first, stdio, TLS (__thread), errno, malloc, environment
 // and arguments work, and atexit handlers run when main returns. Run also
 // with GODEBUG=boottrace=1 (stages on stderr, checked by expect.sh).
+#include "../harness.h"
+
 #include <errno.h>
 #include <gort.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "../harness.h"
 
 static int ctor_ran;
 static int main_started;

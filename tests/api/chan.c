@@ -1,9 +1,9 @@
 // chan.c: channels (contract: "Channels").
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 #include <string.h>
-
-#include "../harness.h"
 
 static void
 wait_goroutines(int n)
@@ -110,10 +110,10 @@ test_buffered_fifo(void)
     int v = -1;
     CHECK(gort_chan_recv(c, &v));
     CHECK_EQ(v, 0);
-    for (int i = 3; i < 7; i++)
+    for (int i = 3; i < 6; i++)
         gort_chan_send(c, &i); // wraps around the ring
     CHECK_EQ(gort_chan_len(c), 5);
-    for (int i = 1; i < 7; i++) {
+    for (int i = 1; i < 6; i++) {
         CHECK(gort_chan_recv(c, &v));
         CHECK_EQ(v, i);
     }
@@ -150,7 +150,7 @@ test_buffered_blocks(void)
 
 // Each producer's values arrive in order, whatever the interleaving.
 #define NPROD 8
-#define NPER 2000
+#define NPER  2000
 typedef struct {
     gort_chan *c;
     int id;
@@ -300,7 +300,7 @@ test_close_drains_then_false(void)
     }
     long v = 12345;
     CHECK(!gort_chan_recv(c, &v));
-    CHECK_EQ(v, 0); // *out zeroed
+    CHECK_EQ(v, 0);                  // *out zeroed
     CHECK(!gort_chan_recv(c, NULL)); // out may be NULL
     CHECK(!gort_chan_recv(c, &v));   // and again: never blocks
     CHECK_EQ(gort_chan_len(c), 0);

@@ -1,13 +1,13 @@
 // goroutines.c: gort_go, gort_go_stack, gort_yield, gort_goexit, gort_goid,
 // gort_num_goroutine and gort_gomaxprocs (contract: "Goroutines").
 #define _GNU_SOURCE
+#include "../harness.h"
+
 #include <gort.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "../harness.h"
 
 static int num_at_start;
 

@@ -1,8 +1,8 @@
 // many.c: thousands of goroutines at once (run at GOMAXPROCS=1 and 2).
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
-
-#include "../harness.h"
 
 #define N 5000
 static atomic_int started, finished;

@@ -1,10 +1,10 @@
 // mem.c: smoke test of the memory API (contract: "Memory"). Collection
 // itself is not tested here.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "../harness.h"
 
 static int
 all_zero(const unsigned char *p, size_t n)
@@ -27,10 +27,10 @@ cmp_obj(const void *a, const void *b)
     return (x->p > y->p) - (x->p < y->p);
 }
 
-static const size_t sizes[] = {1, 7, 8, 16, 24, 100, 512, 1000, 4096, 8192, 32760, 32768, 100000,
-                               1 << 20};
+static const size_t sizes[] = {1,    7,    8,    16,    24,    100,    512,
+                               1000, 4096, 8192, 32760, 32768, 100000, 1 << 20};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
-#define PER 20
+#define PER    20
 
 // Objects are zeroed, usable over their whole size, and never overlap.
 static void

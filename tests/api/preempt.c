@@ -1,10 +1,10 @@
 // preempt.c: a goroutine spinning in a tight loop (no calls) at GOMAXPROCS=1
 // does not keep other goroutines, or main, from running: sysmon preempts it.
 // Run with GOMAXPROCS=1 (tests/CMakeLists.txt); main also forces it.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
-
-#include "../harness.h"
 
 static volatile unsigned long spins[2];
 

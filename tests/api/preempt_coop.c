@@ -1,10 +1,10 @@
 // preempt_coop.c: with GODEBUG=asyncpreemptoff=1 a tight loop would never be
 // preempted (as in Go, it would hang), so this checks only that a loop that
 // yields cooperatively lets main and other goroutines run at GOMAXPROCS=1.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
-
-#include "../harness.h"
 
 static atomic_long spins;
 

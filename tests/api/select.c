@@ -1,9 +1,9 @@
 // select.c: gort_select (contract: "Channels", the select part).
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 #include <string.h>
-
-#include "../harness.h"
 
 // ---- uniform choice among ready cases ------------------------------------------
 // Four buffered channels always hold a value; 40000 selects. With a uniform
@@ -12,7 +12,7 @@
 // 27/25/25/23 percent gives about 130, "always the first ready case" 120000.
 // Go picks at random, so the chance that the next choice repeats the last one
 // is 1/4; a round robin (uniform in the counts but not random) would give 0.
-#define NU 4
+#define NU      4
 #define NTRIALS 40000
 static void
 test_uniform(void)
@@ -253,7 +253,7 @@ test_many_cases(void)
 
 // ---- select between goroutines: every value delivered exactly once ---------------------
 #define NSEL 4
-#define PER 5000
+#define PER  5000
 static void
 selecting_sender(void *arg)
 {

@@ -1,10 +1,10 @@
 // sync.c: mutex, rwmutex, waitgroup, once and cond (contract:
 // "Synchronization"). The zero value of each type is used as is.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 #include <string.h>
-
-#include "../harness.h"
 
 static void
 wait_for(atomic_int *v, int want)
@@ -16,8 +16,8 @@ wait_for(atomic_int *v, int want)
 
 // ---- mutex: exclusion among many goroutines --------------------------------------
 #define NLOCKERS 64
-#define NITER 2000
-static gort_mutex mu; // zero value
+#define NITER    2000
+static gort_mutex mu;       // zero value
 static long shared_counter; // guarded by mu, deliberately not atomic
 static atomic_int inside, overlap, lockers_done;
 
@@ -341,7 +341,7 @@ test_once(void)
 // ---- cond --------------------------------------------------------------------------------
 static gort_mutex cmu;
 static gort_cond cond;
-static int tokens;             // guarded by cmu
+static int tokens; // guarded by cmu
 static atomic_int cwaiting, cwoken;
 
 static void
@@ -360,7 +360,7 @@ cond_waiter(void *arg)
 static void
 test_cond(void)
 {
-    gort_cond_signal(&cond);    // no waiters: nothing happens
+    gort_cond_signal(&cond); // no waiters: nothing happens
     gort_cond_broadcast(&cond);
     enum { NW = 6 };
     for (int i = 0; i < NW; i++)

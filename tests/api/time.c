@@ -1,11 +1,11 @@
 // time.c: nanotime, sleep, after and tickers (contract: "Time").
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "../harness.h"
 
 static void
 test_nanotime_monotonic(void)
@@ -214,7 +214,7 @@ test_ticker_stop(void)
     gort_case r = {.chan = c, .dir = GORT_RECV, .elem = &v};
     gort_select(&r, 1, false); // drain a tick that raced with stop
     gort_sleep(10 * period);
-    CHECK_EQ(gort_chan_len(c), 0); // no ticks after stop
+    CHECK_EQ(gort_chan_len(c), 0);           // no ticks after stop
     CHECK_EQ(gort_select(&r, 1, false), -1); // and the channel is not closed
 }
 

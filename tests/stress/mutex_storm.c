@@ -1,10 +1,10 @@
 // mutex_storm.c: many goroutines hammer one mutex, an rwmutex and a cond.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 
-#include "../harness.h"
-
-#define NG 1000
+#define NG   1000
 #define ITER 1000
 
 static gort_mutex mu;

@@ -1,15 +1,15 @@
 // pingpong.c: 10k goroutines ping-ponging through channels: 5000 pairs
 // exchange a counter over unbuffered channels, then a ring of 10000
 // goroutines passes a token around.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 
-#include "../harness.h"
-
 #define NPAIRS 5000
 #define ROUNDS 100
-#define RING 10000
-#define LAPS 10
+#define RING   10000
+#define LAPS   10
 
 typedef struct {
     gort_chan *ping, *pong;

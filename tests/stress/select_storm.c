@@ -1,15 +1,15 @@
 // select_storm.c: producers and consumers all select over the same set of
 // channels (buffered and unbuffered), with timers and a quit channel mixed in;
 // every value must be delivered exactly once.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
 
-#include "../harness.h"
-
-#define NCH 8
+#define NCH   8
 #define NPROD 50
 #define NCONS 50
-#define PER 2000
+#define PER   10000
 
 static gort_chan *chans[NCH];
 static gort_chan *quit;

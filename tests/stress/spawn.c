@@ -1,9 +1,9 @@
 // spawn.c: spawn and wait for 100k goroutines, all alive at once, then in
 // waves so that dead goroutines are reused.
+#include "../harness.h"
+
 #include <gort.h>
 #include <stdatomic.h>
-
-#include "../harness.h"
 
 #define N 100000
 static gort_waitgroup wg;

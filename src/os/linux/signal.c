@@ -42,7 +42,6 @@ extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
 extern char __stop_gort_text[] __attribute__((weak, visibility("hidden")));
 
 // From src/mem/stack.c.
-bool rt_stack_guard_hit(G *gp, uintptr_t addr, uintptr_t sp);
 
 enum {
     SIGNAL_STACK_SIZE = 64 << 10, // per-M alternate stack, plus a guard page
@@ -429,6 +428,33 @@ sigurg(ucontext_t *uc)
     r[REG_RIP] = (greg_t)(uintptr_t)rt_arch_async_preempt;
 }
 
+// The collector's stop: save the interrupted registers and sleep in the
+// handler until the world restarts (rt_gc_suspend).
+static void
+gc_suspend(M *mp, ucontext_t *uc)
+{
+    greg_t *r = uc->uc_mcontext.gregs;
+    uintptr_t regs[RT_ARCH_NGREG] = {
+        (uintptr_t)r[REG_RAX], (uintptr_t)r[REG_RBX], (uintptr_t)r[REG_RCX],
+        (uintptr_t)r[REG_RDX], (uintptr_t)r[REG_RSI], (uintptr_t)r[REG_RDI],
+        (uintptr_t)r[REG_RBP], (uintptr_t)r[REG_R8],  (uintptr_t)r[REG_R9],
+        (uintptr_t)r[REG_R10], (uintptr_t)r[REG_R11], (uintptr_t)r[REG_R12],
+        (uintptr_t)r[REG_R13], (uintptr_t)r[REG_R14], (uintptr_t)r[REG_R15],
+        (uintptr_t)r[REG_RIP],
+    };
+    // A preemption request may have been folded into this signal: let
+    // sysmon ask again later.
+    atomic_store_explicit(&mp->preempt_pending, 0, memory_order_relaxed);
+    rt_gc_suspend(mp, (uintptr_t)r[REG_RSP], regs);
+}
+
+void
+rt_signal_gc_suspend(M *mp)
+{
+    if (mp != NULL && mp->tid != 0)
+        rt_os_tgkill(mp->tid, SIGURG);
+}
+
 void
 rt_preempt_m(M *mp)
 {
@@ -470,6 +496,8 @@ sighandler(int sig, siginfo_t *info, void *ctx)
     case SIGURG:
         if (rt_m() == NULL)
             forward(sig, info, ctx);
+        else if (atomic_load_explicit(&rt_m()->gc_suspend_req, memory_order_acquire))
+            gc_suspend(rt_m(), uc);
         else
             sigurg(uc);
         break;
