@@ -20,8 +20,8 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#define GORT_API       __attribute__((visibility("default")))
-#define GORT_NORETURN  __attribute__((noreturn))
+#define GORT_API          __attribute__((visibility("default")))
+#define GORT_NORETURN     __attribute__((noreturn))
 #define GORT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define GORT_API
@@ -33,11 +33,11 @@ extern "C" {
 
 GORT_API void gort_go(void (*fn)(void *arg), void *arg); /* go fn(arg) */
 GORT_API void gort_go_stack(void (*fn)(void *arg), void *arg, size_t stack_bytes);
-GORT_API void gort_yield(void);            /* runtime.Gosched */
-GORT_API void gort_goexit(void);           /* runtime.Goexit */
-GORT_API int64_t gort_goid(void);          /* 1 for main */
-GORT_API int gort_num_goroutine(void);     /* runtime.NumGoroutine (user goroutines) */
-GORT_API int gort_gomaxprocs(int n);       /* n < 1 only queries; returns the previous value */
+GORT_API void gort_yield(void);        /* runtime.Gosched */
+GORT_API void gort_goexit(void);       /* runtime.Goexit */
+GORT_API int64_t gort_goid(void);      /* 1 for main */
+GORT_API int gort_num_goroutine(void); /* runtime.NumGoroutine (user goroutines) */
+GORT_API int gort_gomaxprocs(int n);   /* n < 1 only queries; returns the previous value */
 GORT_API GORT_NORETURN void gort_exit(int code); /* os.Exit */
 GORT_API GORT_NORETURN GORT_PRINTF(1, 2) void gort_panic(const char *fmt, ...);
 
@@ -46,11 +46,12 @@ GORT_API GORT_NORETURN GORT_PRINTF(1, 2) void gort_panic(const char *fmt, ...);
 typedef struct gort_chan gort_chan;
 typedef struct gort_ticker gort_ticker;
 
-GORT_API int64_t gort_nanotime(void);      /* monotonic nanoseconds */
-GORT_API void gort_sleep(int64_t ns);      /* parks the goroutine, not the thread */
+GORT_API int64_t gort_nanotime(void);       /* monotonic nanoseconds */
+GORT_API void gort_sleep(int64_t ns);       /* parks the goroutine, not the thread */
 GORT_API gort_chan *gort_after(int64_t ns); /* cap-1 chan of int64_t: nanotime at firing */
 GORT_API gort_ticker *gort_ticker_make(int64_t period_ns);
-GORT_API gort_chan *gort_ticker_chan(gort_ticker *t); /* cap-1 chan of int64_t; late ticks dropped */
+GORT_API gort_chan *
+gort_ticker_chan(gort_ticker *t); /* cap-1 chan of int64_t; late ticks dropped */
 GORT_API void gort_ticker_stop(gort_ticker *t);
 
 /* ---- Channels ----------------------------------------------------------- */
@@ -66,8 +67,8 @@ typedef enum { GORT_SEND = 1, GORT_RECV = 2 } gort_dir;
 typedef struct {
     gort_chan *chan; /* NULL: this case is never ready (Go's nil channel) */
     gort_dir dir;
-    void *elem;      /* SEND: value to send; RECV: where to store, may be NULL */
-    bool ok;         /* RECV: true when a value was received, false when closed */
+    void *elem; /* SEND: value to send; RECV: where to store, may be NULL */
+    bool ok;    /* RECV: true when a value was received, false when closed */
 } gort_case;
 /* Index of the case that proceeded, chosen uniformly among ready ones; -1 when
    block is false and none is ready; ncases == 0 && block parks forever. */

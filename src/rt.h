@@ -18,24 +18,24 @@
 #ifndef GORT_RT_H
 #define GORT_RT_H
 
+#include "arch.h"
+#include "gort.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gort.h"
-#include "arch.h"
-
-#define RT_NORETURN   __attribute__((noreturn))
-#define RT_NOINLINE   __attribute__((noinline))
-#define RT_COLD       __attribute__((cold))
-#define RT_UNUSED     __attribute__((unused))
-#define RT_ALIGNED(n) __attribute__((aligned(n)))
+#define RT_NORETURN    __attribute__((noreturn))
+#define RT_NOINLINE    __attribute__((noinline))
+#define RT_COLD        __attribute__((cold))
+#define RT_UNUSED      __attribute__((unused))
+#define RT_ALIGNED(n)  __attribute__((aligned(n)))
 #define rt_likely(x)   __builtin_expect(!!(x), 1)
 #define rt_unlikely(x) __builtin_expect(!!(x), 0)
-#define RT_CACHE_LINE 64
-#define RT_NELEM(a)   (sizeof(a) / sizeof((a)[0]))
+#define RT_CACHE_LINE  64
+#define RT_NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 
 #ifndef GORT_DEBUG
 #define GORT_DEBUG 0
@@ -99,13 +99,13 @@ bool rt_note_tsleep(Note *n, int64_t ns); // false on timeout; ns < 0 sleeps for
 // ---- G ----------------------------------------------------------------------
 
 enum GStatus {
-    G_IDLE = 0,       // just allocated, not yet initialized
-    G_RUNNABLE = 1,   // on a run queue
-    G_RUNNING = 2,    // owned by an M
-    G_SYSCALL = 3,    // in a blocking call known to the runtime
-    G_WAITING = 4,    // parked; waitreason says why
-    G_DEAD = 6,       // finished; on a free list
-    G_PREEMPTED = 9,  // stopped by async preemption (transient)
+    G_IDLE = 0,      // just allocated, not yet initialized
+    G_RUNNABLE = 1,  // on a run queue
+    G_RUNNING = 2,   // owned by an M
+    G_SYSCALL = 3,   // in a blocking call known to the runtime
+    G_WAITING = 4,   // parked; waitreason says why
+    G_DEAD = 6,      // finished; on a free list
+    G_PREEMPTED = 9, // stopped by async preemption (transient)
 };
 
 // Why a goroutine waits; the text appears in goroutine dumps, in Go's words.
@@ -145,71 +145,71 @@ typedef struct Gobuf {
 // Fields are [owner] (the M running the G, or the M that holds it off any
 // queue) unless tagged.
 struct G {
-    Gobuf sched;              // [owner] saved context while not running; offset 0 (asm)
-    uintptr_t stack_lo;       // [owner] usable stack [lo, hi); 0 until the first run
-    uintptr_t stack_hi;       //
-    size_t stack_size;        // [owner] size asked for (0: the default)
-    void (*fn)(void *);       // [const] entry function and its argument
-    void *arg;                //
-    M *m;                     // [owner] the M running it, or NULL
-    _Atomic uint32_t status;  // [atomic] enum GStatus
-    uint8_t waitreason;       // [owner] enum WaitReason while G_WAITING
-    bool is_system;           // [const] runtime goroutine: not counted, hidden in dumps
-    bool preempt;             // [atomic by convention] a preemption was requested
-    bool started;             // [owner] has run at least once
-    int64_t goid;             // [const] goroutine id; 1 is main
-    int64_t parent_goid;      // [const] the goroutine that created it
-    uintptr_t gopc;           // [const] return address of the gort_go call (created by)
-    int64_t waitsince;        // [owner] nanotime when it parked (for "N minutes")
-    G *schedlink;             // [lock: the queue it is on] run queue and free list link
-    G *alllink;               // [lock: allglock] list of all Gs ever created
-    void *param;              // [owner] wake-up value passed by the waker (select: Sudog)
-    Sudog *waiting;           // [owner] sudogs of a blocked select, in lock order
+    Gobuf sched;                  // [owner] saved context while not running; offset 0 (asm)
+    uintptr_t stack_lo;           // [owner] usable stack [lo, hi); 0 until the first run
+    uintptr_t stack_hi;           //
+    size_t stack_size;            // [owner] size asked for (0: the default)
+    void (*fn)(void *);           // [const] entry function and its argument
+    void *arg;                    //
+    M *m;                         // [owner] the M running it, or NULL
+    _Atomic uint32_t status;      // [atomic] enum GStatus
+    uint8_t waitreason;           // [owner] enum WaitReason while G_WAITING
+    bool is_system;               // [const] runtime goroutine: not counted, hidden in dumps
+    bool preempt;                 // [atomic by convention] a preemption was requested
+    bool started;                 // [owner] has run at least once
+    int64_t goid;                 // [const] goroutine id; 1 is main
+    int64_t parent_goid;          // [const] the goroutine that created it
+    uintptr_t gopc;               // [const] return address of the gort_go call (created by)
+    int64_t waitsince;            // [owner] nanotime when it parked (for "N minutes")
+    G *schedlink;                 // [lock: the queue it is on] run queue and free list link
+    G *alllink;                   // [lock: allglock] list of all Gs ever created
+    void *param;                  // [owner] wake-up value passed by the waker (select: Sudog)
+    Sudog *waiting;               // [owner] sudogs of a blocked select, in lock order
     _Atomic uint32_t select_done; // [atomic] a select waker won the race
-    Timer *sleep_timer;       // [owner] timer used by gort_sleep
-    uintptr_t preempt_ctx_sp; // [owner] sp of an async-preempt frame (scanned conservatively)
-    void *san_fiber;          // [owner] TSan fiber of this goroutine
-    void *san_fake_stack;     // [owner] ASan fake stack save slot
-    int32_t lockedm;          // reserved for LockOSThread
+    Timer *sleep_timer;           // [owner] timer used by gort_sleep
+    uintptr_t preempt_ctx_sp;     // [owner] sp of an async-preempt frame (scanned conservatively)
+    void *san_fiber;              // [owner] TSan fiber of this goroutine
+    void *san_fake_stack;         // [owner] ASan fake stack save slot
+    int32_t lockedm;              // reserved for LockOSThread
 };
 
 // ---- M ------------------------------------------------------------------
 
 struct M {
-    G *g0;                    // [const] scheduler context on the thread's own stack
-    G *curg;                  // [owner] the user goroutine running now, or NULL on g0
-    P *p;                     // [owner] attached P, or NULL
-    P *nextp;                 // [lock: sched.lock] P handed over by the waker
-    int64_t id;               // [const]
-    int32_t locks;            // [owner] >0: holds runtime locks; no async preemption
-    bool spinning;            // [owner] looking for work without any
-    bool blocked;             // [owner] parked on park
-    bool in_runtime;          // [owner] executing runtime code on behalf of curg
-    bool is_sysmon;           // [const]
-    Note park;                // sleeps here when idle
-    M *schedlink;             // [lock: sched.lock] idle M list
-    M *alllink;               // [const after link] list of all Ms
-    int tid;                  // [const] kernel thread id
-    uintptr_t thread;         // [const] pthread_t
-    uint64_t fastrand;        // [owner] per-M random state
-    void *signal_stack;       // [const] sigaltstack area
-    uintptr_t g0_stack_lo;    // [const] bounds of the OS thread's stack
-    uintptr_t g0_stack_hi;    //
+    G *g0;                            // [const] scheduler context on the thread's own stack
+    G *curg;                          // [owner] the user goroutine running now, or NULL on g0
+    P *p;                             // [owner] attached P, or NULL
+    P *nextp;                         // [lock: sched.lock] P handed over by the waker
+    int64_t id;                       // [const]
+    int32_t locks;                    // [owner] >0: holds runtime locks; no async preemption
+    bool spinning;                    // [owner] looking for work without any
+    bool blocked;                     // [owner] parked on park
+    bool in_runtime;                  // [owner] executing runtime code on behalf of curg
+    bool is_sysmon;                   // [const]
+    Note park;                        // sleeps here when idle
+    M *schedlink;                     // [lock: sched.lock] idle M list
+    M *alllink;                       // [const after link] list of all Ms
+    int tid;                          // [const] kernel thread id
+    uintptr_t thread;                 // [const] pthread_t
+    uint64_t fastrand;                // [owner] per-M random state
+    void *signal_stack;               // [const] sigaltstack area
+    uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
+    uintptr_t g0_stack_hi;            //
     _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
-    void *san_fiber;          // [owner] TSan fiber of g0
-    const void *san_stack_bottom; // [owner] ASan: bounds of the stack being left
+    void *san_fiber;                  // [owner] TSan fiber of g0
+    const void *san_stack_bottom;     // [owner] ASan: bounds of the stack being left
     size_t san_stack_size;
     // Mutator/GC hand-shake fields for stop-the-world live in src/gc.
-    void *gc_ctx;             // [owner] registers saved when stopped by the collector
+    void *gc_ctx; // [owner] registers saved when stopped by the collector
     // rt_park hands these to g0 (park_m).
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
-    void *waitlock;           // [owner]
-    int64_t timed_until;      // [lock: sched.lock] deadline of a timed idle sleep, 0 if none
+    void *waitlock;                        // [owner]
+    int64_t timed_until; // [lock: sched.lock] deadline of a timed idle sleep, 0 if none
     // Collector stop-the-world (rt_gc_stop_world): the M is suspended in its
     // signal handler with the interrupted sp and registers saved here.
     _Atomic uint32_t gc_suspend_req; // [atomic] the stopper asked for a suspension
-    bool gc_pending;          // [owner] asked while holding locks: suspend at the last unlock
-    uintptr_t gc_sp;          // [owner, read with the world stopped] 0 unless suspended
+    bool gc_pending; // [owner] asked while holding locks: suspend at the last unlock
+    uintptr_t gc_sp; // [owner, read with the world stopped] 0 unless suspended
     uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner, read with the world stopped]
 };
 
@@ -234,25 +234,25 @@ struct P {
     _Atomic uint32_t sysmontick; // [sysmon] last schedtick sysmon saw
     int64_t sysmonwhen;          // [sysmon] when sysmon saw it
     // Lock-free local run queue: the owner puts at tail, anyone takes from head.
-    _Atomic uint32_t runqhead;   // [atomic]
-    _Atomic uint32_t runqtail;   // [atomic]
+    _Atomic uint32_t runqhead;    // [atomic]
+    _Atomic uint32_t runqtail;    // [atomic]
     _Atomic(G *) runq[RUNQ_SIZE]; // [atomic] slots published by runqtail
-    _Atomic(G *) runnext;        // [atomic] runs next, inheriting the time slice
-    int64_t goidcache;           // [owner] next goid to hand out
-    int64_t goidcacheend;        // [owner]
-    G *gfree;                    // [owner] dead Gs for reuse
-    int32_t ngfree;              //
-    void *stackcache[32];        // [owner] free goroutine stacks of the default size
-    int32_t nstackcache;         //
-    Sudog *sudogcache;           // [owner] free sudogs
-    int32_t nsudogcache;         //
-    MCache *mcache;              // [owner] per-P allocation cache (src/mem)
+    _Atomic(G *) runnext;         // [atomic] runs next, inheriting the time slice
+    int64_t goidcache;            // [owner] next goid to hand out
+    int64_t goidcacheend;         // [owner]
+    G *gfree;                     // [owner] dead Gs for reuse
+    int32_t ngfree;               //
+    void *stackcache[32];         // [owner] free goroutine stacks of the default size
+    int32_t nstackcache;          //
+    Sudog *sudogcache;            // [owner] free sudogs
+    int32_t nsudogcache;          //
+    MCache *mcache;               // [owner] per-P allocation cache (src/mem)
     // Timers (src/time/timer.c): a 4-ary min-heap ordered by when.
-    Lock timerlock;              // guards the fields below
-    Timer **timers;              // [lock: timerlock] heap array
-    int32_t ntimers;             // [lock: timerlock]
-    int32_t timercap;            // [lock: timerlock]
-    _Atomic int64_t timer0when;  // [atomic] when of the first timer, 0 if none
+    Lock timerlock;             // guards the fields below
+    Timer **timers;             // [lock: timerlock] heap array
+    int32_t ntimers;            // [lock: timerlock]
+    int32_t timercap;           // [lock: timerlock]
+    _Atomic int64_t timer0when; // [atomic] when of the first timer, 0 if none
     uint8_t pad[RT_CACHE_LINE];
 };
 
@@ -282,23 +282,23 @@ typedef struct Sched {
     _Atomic int64_t lastpoll;    // [atomic]
     _Atomic uint32_t sysmonwait; // [atomic] sysmon is sleeping on sysmonnote
     Note sysmonnote;
-    M *timed_sleeper;            // [lock] the idle M sleeping until the next timer, if any
-    _Atomic int64_t coarse_now;  // [atomic] nanotime, refreshed by sysmon (wait ages)
+    M *timed_sleeper;              // [lock] the idle M sleeping until the next timer, if any
+    _Atomic int64_t coarse_now;    // [atomic] nanotime, refreshed by sysmon (wait ages)
     _Atomic uint32_t main_started; // [atomic] rt_main is running
-    bool main_goexited;          // [atomic by convention] goroutine 1 called gort_goexit
-    _Atomic uint32_t gcsuspend;  // [atomic] a collector stop is in progress
-    _Atomic uint32_t gc_epoch;   // [atomic] +1 at each collector start-the-world (futex)
-    Lock sudoglock;              // guards the central sudog cache
-    Sudog *sudogcache;           // [lock: sudoglock]
+    bool main_goexited;            // [atomic by convention] goroutine 1 called gort_goexit
+    _Atomic uint32_t gcsuspend;    // [atomic] a collector stop is in progress
+    _Atomic uint32_t gc_epoch;     // [atomic] +1 at each collector start-the-world (futex)
+    Lock sudoglock;                // guards the central sudog cache
+    Sudog *sudogcache;             // [lock: sudoglock]
 } Sched;
 
 extern Sched rt_sched;
-extern P **rt_allp;             // [stw] GOMAXPROCS Ps; grows only with the world stopped
+extern P **rt_allp; // [stw] GOMAXPROCS Ps; grows only with the world stopped
 extern _Atomic int32_t rt_gomaxprocs;
 extern int32_t rt_ncpu;
-extern G *rt_allg;              // [lock: rt_allglock] every G ever created (reused Gs stay)
+extern G *rt_allg; // [lock: rt_allglock] every G ever created (reused Gs stay)
 extern Lock rt_allglock;
-extern M *rt_allm;              // [atomic push] every M
+extern M *rt_allm; // [atomic push] every M
 extern M rt_m0;
 extern G rt_g0;
 
@@ -390,22 +390,22 @@ extern int (*rt_user_main)(int, char **, char **);
 extern int rt_argc;
 extern char **rt_argv;
 extern char **rt_envp;
-extern int64_t rt_starttime;   // nanotime at boot
+extern int64_t rt_starttime; // nanotime at boot
 void rt_boottrace(const char *stage, int64_t t0, const char *fmt, ...);
 
 // ---- Debug variables (src/core/debugvars.c) ------------------------------
 typedef struct DebugVars {
     int32_t gctrace;
-    int32_t schedtrace;        // ms between SCHED lines, 0 off
+    int32_t schedtrace; // ms between SCHED lines, 0 off
     int32_t scheddetail;
     int32_t asyncpreemptoff;
     int32_t boottrace;
     int32_t gccheckmark;
-    int32_t gcstress;          // collect every N allocations
+    int32_t gcstress; // collect every N allocations
     int32_t gcstoptheworld;
     int32_t madvdontneed;
     int32_t scavtrace;
-    int32_t traceback;         // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash
+    int32_t traceback; // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash
 } DebugVars;
 extern DebugVars rt_debug;
 void rt_parsedebugvars(void);
@@ -444,8 +444,8 @@ bool rt_stack_guard_hit(G *gp, uintptr_t addr, uintptr_t sp);
 void rt_stack_cache_flush(P *pp);
 
 // ---- Signals (src/os/<os>/signal.c) --------------------------------------
-void rt_signal_init(void);             // handlers for SIGSEGV/SIGBUS (overflow), SIGURG, SIGQUIT
-void rt_signal_minit(M *mp);           // per-thread: sigaltstack
+void rt_signal_init(void);   // handlers for SIGSEGV/SIGBUS (overflow), SIGURG, SIGQUIT
+void rt_signal_minit(M *mp); // per-thread: sigaltstack
 // Asks mp to preempt its current goroutine asynchronously (SIGURG).
 void rt_preempt_m(M *mp);
 // Sends mp the collector's suspension request (m->gc_suspend_req is set).
@@ -458,16 +458,16 @@ bool rt_async_safe_pc(uintptr_t pc);
 // nanotime() >= when; f must not block (it may call rt_ready and
 // non-blocking channel sends). period > 0 re-arms it.
 struct Timer {
-    int64_t when;             // [lock: p->timerlock]
-    int64_t period;           // [lock: p->timerlock]
+    int64_t when;                      // [lock: p->timerlock]
+    int64_t period;                    // [lock: p->timerlock]
     void (*f)(void *arg, int64_t now); // [const]
-    void *arg;                // [const]
-    P *pp;                    // [lock: pp->timerlock] heap it is on, or NULL
-    int32_t idx;              // [lock: pp->timerlock] index in the heap
-    _Atomic uint32_t status;  // [atomic]
+    void *arg;                         // [const]
+    P *pp;                             // [lock: pp->timerlock] heap it is on, or NULL
+    int32_t idx;                       // [lock: pp->timerlock] index in the heap
+    _Atomic uint32_t status;           // [atomic]
 };
-void rt_timer_add(Timer *t, int64_t when);  // arms on the current P
-bool rt_timer_del(Timer *t);                // true if it was armed
+void rt_timer_add(Timer *t, int64_t when); // arms on the current P
+bool rt_timer_del(Timer *t);               // true if it was armed
 void rt_timer_reset(Timer *t, int64_t when);
 // Runs expired timers of pp. Returns the next when (0 if none).
 int64_t rt_timers_run(P *pp, int64_t now);
@@ -483,22 +483,22 @@ bool rt_chan_trysend(Hchan *c, const void *elem);
 
 // ---- Sudog: a goroutine waiting on a channel or semaphore -----------------
 struct Sudog {
-    G *g;                 // the waiting goroutine
-    Sudog *next;          // [lock: the channel's or sema root's lock]
+    G *g;        // the waiting goroutine
+    Sudog *next; // [lock: the channel's or sema root's lock]
     Sudog *prev;
-    void *elem;           // data element (may point into the stack)
-    Hchan *c;             // channel it waits on
-    Sudog *waitlink;      // G's list of sudogs of one select
-    int64_t acquiretime;  // sema: nanotime when it began waiting
+    void *elem;          // data element (may point into the stack)
+    Hchan *c;            // channel it waits on
+    Sudog *waitlink;     // G's list of sudogs of one select
+    int64_t acquiretime; // sema: nanotime when it began waiting
     int64_t releasetime;
-    uint32_t ticket;      // sema: random priority / cond ticket
-    bool is_select;       // g is in a select: arbitrate with g->select_done
-    bool success;         // true: woken by a value delivered; false: by close
+    uint32_t ticket; // sema: random priority / cond ticket
+    bool is_select;  // g is in a select: arbitrate with g->select_done
+    bool success;    // true: woken by a value delivered; false: by close
     // Semaphore tree links (src/sync/sema.c).
     void *addr;
     Sudog *parent;
     Sudog *waittail;
-    int32_t case_index;   // select: which case this sudog belongs to
+    int32_t case_index; // select: which case this sudog belongs to
 };
 
 // ---- Memory (src/mem) -------------------------------------------------------
@@ -506,11 +506,11 @@ struct Sudog {
 enum { RT_NOSCAN = 1 };
 void rt_malloc_init(void);
 void *rt_mallocgc(size_t size, int flags);
-MCache *rt_mcache_new(void);         // for a new P
-void rt_mcache_release(MCache *c);   // P destroyed: flush its cache
+MCache *rt_mcache_new(void);       // for a new P
+void rt_mcache_release(MCache *c); // P destroyed: flush its cache
 // Off-heap, never-freed memory for runtime structures (G, M, P, Sudog).
 void *rt_persistentalloc(size_t size, size_t align);
-void rt_gc_init(void);               // src/gc: pacer init (GOGC, GOMEMLIMIT)
+void rt_gc_init(void); // src/gc: pacer init (GOGC, GOMEMLIMIT)
 
 // ---- OS interface (src/os/<os>; contract in src/os/os.h) -----------------
 #include "os/os.h"

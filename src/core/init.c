@@ -15,13 +15,13 @@
 // time since rt0 and the stage's own duration. The flag is looked up in
 // rt_args already, before GODEBUG is parsed fully, so that the first stages
 // are traced too.
+#include "core/traceback.h"
+#include "rt.h"
+
 #include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "core/traceback.h"
-#include "rt.h"
 
 int (*rt_user_main)(int, char **, char **);
 int rt_argc;
@@ -154,8 +154,9 @@ rt_schedinit(void)
 
     t = rt_nanotime();
     rt_signal_init();
-    rt_boottrace("signals", t, "SIGSEGV/SIGBUS (stack overflow, faults), SIGURG (preemption), "
-                               "SIGQUIT (dump)");
+    rt_boottrace("signals", t,
+                 "SIGSEGV/SIGBUS (stack overflow, faults), SIGURG (preemption), "
+                 "SIGQUIT (dump)");
 
     t = rt_nanotime();
     int32_t procs = gomaxprocs_env();

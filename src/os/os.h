@@ -14,17 +14,17 @@
 // zero-filled, lazily committed (MAP_NORESERVE). NULL on failure.
 void *rt_os_map(size_t n);
 void *rt_os_reserve(void *hint, size_t n);
-int rt_os_commit(void *p, size_t n);       // reserved -> read-write
+int rt_os_commit(void *p, size_t n); // reserved -> read-write
 void rt_os_unmap(void *p, size_t n);
-void rt_os_release(void *p, size_t n);     // give pages back, keep the mapping (zero on reuse)
+void rt_os_release(void *p, size_t n); // give pages back, keep the mapping (zero on reuse)
 // Installs a guard page range: a fault on access, no extra VMA where the
 // kernel supports MADV_GUARD_INSTALL; mprotect(PROT_NONE) otherwise.
 int rt_os_guard(void *p, size_t n);
 size_t rt_os_pagesize(void);
 
 // Time. [signal-safe]
-int64_t rt_nanotime(void);   // CLOCK_MONOTONIC
-int64_t rt_walltime(void);   // CLOCK_REALTIME, ns since the epoch
+int64_t rt_nanotime(void); // CLOCK_MONOTONIC
+int64_t rt_walltime(void); // CLOCK_REALTIME, ns since the epoch
 void rt_os_usleep(int64_t us);
 void rt_os_osyield(void);
 
@@ -37,7 +37,7 @@ void rt_os_futexwake(_Atomic uint32_t *addr, uint32_t cnt);
 // stack and returns its pthread id in *thread.
 int rt_os_newosproc(void *(*fn)(void *), void *arg, uintptr_t *thread);
 int rt_os_gettid(void);
-int rt_os_tgkill(int tid, int sig);       // [signal-safe]
+int rt_os_tgkill(int tid, int sig); // [signal-safe]
 int rt_os_ncpu(void);
 // Bounds of the calling thread's own stack.
 void rt_os_thread_stack(uintptr_t *lo, uintptr_t *hi);

@@ -24,11 +24,11 @@
 // Locks: sched.lock guards the idle M and P lists and the global queue;
 // sched.gflock the global free Gs; rt_allglock the allg list. Lock order:
 // sched.lock before gflock and allglock (docs/locking.md).
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "rt.h"
 #include "time/timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #if RT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -58,7 +58,7 @@ M rt_m0;
 G rt_g0;
 __thread void *rt_tls_m __attribute__((tls_model("initial-exec")));
 
-static int32_t allplen; // [stw] Ps allocated in rt_allp (>= gomaxprocs)
+static int32_t allplen;  // [stw] Ps allocated in rt_allp (>= gomaxprocs)
 static int32_t newprocs; // [stw] GOMAXPROCS to apply at the next start-the-world
 
 static void schedule(void) RT_NORETURN;
@@ -85,8 +85,7 @@ static inline void
 san_to_g0(M *m, G *gp, bool dying)
 {
 #if RT_ASAN
-    __sanitizer_start_switch_fiber(dying ? NULL : &gp->san_fake_stack,
-                                   (const void *)m->g0_stack_lo,
+    __sanitizer_start_switch_fiber(dying ? NULL : &gp->san_fake_stack, (const void *)m->g0_stack_lo,
                                    (size_t)(m->g0_stack_hi - m->g0_stack_lo));
 #endif
 #if RT_TSAN
@@ -399,8 +398,8 @@ static G *
 runqget(P *pp, bool *inherit)
 {
     G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-    if (next && atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
-                                                        memory_order_acq_rel, memory_order_relaxed)) {
+    if (next && atomic_compare_exchange_strong_explicit(
+                        &pp->runnext, &next, NULL, memory_order_acq_rel, memory_order_relaxed)) {
         *inherit = true;
         return next;
     }
@@ -636,7 +635,6 @@ newm(bool sysmon, P *nextp)
     return mp;
 }
 
-
 static void
 minit(M *m)
 {
@@ -775,8 +773,8 @@ rt_wakep(void)
     if (atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) != 0)
         return;
     int32_t z = 0;
-    if (!atomic_compare_exchange_strong_explicit(&rt_sched.nmspinning, &z, 1,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    if (!atomic_compare_exchange_strong_explicit(&rt_sched.nmspinning, &z, 1, memory_order_acq_rel,
+                                                 memory_order_relaxed))
         return;
     startm(NULL, true);
 }
@@ -1010,8 +1008,7 @@ top:;
     if (next != 0) {
         bool sleeper_free;
         rt_lock(&rt_sched.lock);
-        sleeper_free = rt_sched.timed_sleeper == NULL ||
-                       rt_sched.timed_sleeper->timed_until > next;
+        sleeper_free = rt_sched.timed_sleeper == NULL || rt_sched.timed_sleeper->timed_until > next;
         rt_unlock(&rt_sched.lock);
         if (sleeper_free) {
             if (!stopm_timed(next)) {
@@ -1087,8 +1084,7 @@ park_m(G *gp)
         if (!fn(gp, arg)) {
             uint32_t w = G_WAITING;
             if (atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE,
-                                                        memory_order_acq_rel,
-                                                        memory_order_relaxed))
+                                                        memory_order_acq_rel, memory_order_relaxed))
                 execute(gp, true);
         }
     }
@@ -1243,7 +1239,8 @@ gcstopm(void)
     P *pp = releasep();
     rt_lock(&rt_sched.lock);
     atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
-    if (--rt_sched.stopwait == 0 && !atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed))
+    if (--rt_sched.stopwait == 0 &&
+        !atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed))
         rt_note_wakeup(&rt_sched.stopnote);
     rt_unlock(&rt_sched.lock);
     stopm();

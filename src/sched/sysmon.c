@@ -117,7 +117,8 @@ rt_sysmon(void)
 
         // A due timer on a P whose M is busy elsewhere: get an idle P on it.
         int64_t next = rt_timers_next();
-        if (next != 0 && next <= now && atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) > 0)
+        if (next != 0 && next <= now &&
+            atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) > 0)
             rt_wakep();
 
         if (rt_debug.schedtrace > 0 && lasttrace + (int64_t)rt_debug.schedtrace * 1000000 <= now) {
@@ -192,8 +193,8 @@ rt_schedtrace(bool detailed)
         G *gp = mp->curg;
         rt_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=0 preemptoff= locks=%d "
                   "dying=0 spinning=%s blocked=%s lockedg=-1%s\n",
-                  (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL,
-                  mp->locks, mp->spinning ? "true" : "false", mp->blocked ? "true" : "false",
+                  (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL, mp->locks,
+                  mp->spinning ? "true" : "false", mp->blocked ? "true" : "false",
                   mp->is_sysmon ? " (sysmon)" : "");
     }
     for (G *gp = rt_allg; gp; gp = gp->alllink) {

@@ -1,9 +1,9 @@
 // arch.c (amd64): goroutine frame set-up and CPU feature probing.
-#include <cpuid.h>
-#include <stddef.h>
-
 #include "offsets.h"
 #include "rt.h"
+
+#include <cpuid.h>
+#include <stddef.h>
 
 _Static_assert(offsetof(Gobuf, sp) == GOBUF_SP, "Gobuf.sp");
 _Static_assert(offsetof(G, sched) == 0, "G.sched");

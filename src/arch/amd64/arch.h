@@ -9,10 +9,10 @@
 
 #include <stdint.h>
 
-#define RT_ARCH_AMD64 1
-#define RT_ARCH_PTRSIZE 8
+#define RT_ARCH_AMD64     1
+#define RT_ARCH_PTRSIZE   8
 #define RT_ARCH_MIN_FRAME 0
-#define RT_ARCH_REDZONE 128
+#define RT_ARCH_REDZONE   128
 
 // The current M, kept in initial-exec TLS (src/sched/proc.c defines it).
 extern __thread void *rt_tls_m __attribute__((tls_model("initial-exec")));

@@ -7,14 +7,14 @@
 #define GOBUF_SP 0
 
 // A suspended context's frame, from its saved sp upwards.
-#define CTX_CSR 0 // mxcsr (4 bytes) and x87 control word (2 bytes)
-#define CTX_R15 8
-#define CTX_R14 16
-#define CTX_R13 24
-#define CTX_R12 32
-#define CTX_RBX 40
-#define CTX_RBP 48
-#define CTX_RET 56
+#define CTX_CSR  0 // mxcsr (4 bytes) and x87 control word (2 bytes)
+#define CTX_R15  8
+#define CTX_R14  16
+#define CTX_R13  24
+#define CTX_R12  32
+#define CTX_RBX  40
+#define CTX_RBP  48
+#define CTX_RET  56
 #define CTX_SIZE 64
 
 #endif // GORT_OFFSETS_H

@@ -2,6 +2,8 @@
 //
 // Contract (os.h): futexsleep returns after a wake, a timeout or spuriously;
 // callers re-check their condition. All calls here are async-signal-safe.
+#include "rt.h"
+
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
@@ -11,8 +13,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "rt.h"
 
 void
 rt_os_futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)

@@ -5,12 +5,12 @@
 // MADV_GUARD_INSTALL (Linux >= 6.13), which marks page table entries instead
 // of splitting the mapping, so a million stacks do not need a million VMAs;
 // older kernels get mprotect(PROT_NONE).
+#include "rt.h"
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "rt.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -35,8 +35,8 @@ rt_os_pagesize(void)
 void *
 rt_os_map(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                   0);
     return p == MAP_FAILED ? NULL : p;
 }
 

@@ -3,12 +3,12 @@
 // Ms are pthreads (so that libc's per-thread state, TLS and stdio locking
 // work in goroutines as in any thread), created detached with a small stack
 // for g0: the scheduler and signal handlers run there, never user code.
+#include "rt.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include "rt.h"
 
 enum { G0_STACK_SIZE = 256 << 10 };
 
