@@ -11,7 +11,7 @@ Every program takes its size as argv[1], checks its own answer and exits 0.
   run.py --build-dir build/release            timed table (3 alternating runs)
   run.py --build-dir build/release --smoke    each program once at a tiny size
   run.py ... --only spawn,sieve --runs 5
-Wall time is measured here; peak RSS comes from wait4()'s rusage.
+Wall time is measured here; peak RSS is GNU time's %M (/usr/bin/time).
 """
 import argparse
 import os
@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,8 +40,7 @@ WORKLOADS = [
     W("buffered-10M-P2",  "buffered",  ["10000000"],  ["10000"],  P2),
     W("skynet-1M",        "skynet",    ["1000000"],   ["1000"]),
     W("sieve-7000-P2",    "sieve",     ["7000"],      ["100"],    P2),
-    # Memory workloads (issue 3) go here, e.g.:
-    # W("binary-trees-21", "binarytrees", ["21"], ["6"], others=("boehm", "malloc", "mimalloc")),
+    # Memory workloads (issue 3) are timed by bench/run_mem.py (Boehm, malloc, mimalloc too).
 ]
 
 
@@ -60,26 +58,36 @@ def build_go(build_dir, progs):
         subprocess.run(["go", "build", "-o", exe, src], env=env, check=True)
 
 
+TIME = "/usr/bin/time"  # GNU time (Debian package "time")
+
+
 def run_once(exe, args, env, timeout):
-    """Returns (wall seconds, peak RSS KiB); raises if the program fails."""
+    """Returns (wall seconds, peak RSS KiB); raises if the program fails.
+
+    Peak RSS comes from GNU time's %M: the rusage that wait4 reports for a
+    child forked from this Python process would count Python's own pages."""
     full_env = dict(os.environ)
     full_env.pop("GOMAXPROCS", None)
     full_env.update(env)
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss_file:
+        cmd = [exe] + args
+        if os.access(TIME, os.X_OK):
+            cmd = [TIME, "-q", "-f", "%M", "-o", rss_file.name] + cmd
         t0 = time.monotonic()
-        p = subprocess.Popen([exe] + args, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
-        _, status, ru = os.wait4(p.pid, 0)  # wait4: this child's own peak RSS
+        p = subprocess.Popen(cmd, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
         wall = time.monotonic() - t0
-        killer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode != 0:
             out.seek(0)
             tail = out.read().decode(errors="replace")[-2000:]
             why = "timed out" if wall >= timeout else f"exit status {p.returncode}"
             raise RuntimeError(f"{exe} {' '.join(args)}: {why}\n{tail}")
-    return wall, ru.ru_maxrss
+        rss = rss_file.read().strip().splitlines()
+    return wall, int(rss[-1]) if rss and rss[-1].isdigit() else None
 
 
 def fmt_rss(kib):

@@ -4,15 +4,18 @@
 //      stages joined by channels, the workers by a WaitGroup that closes the
 //      output when the last one is done;
 //   2. select with a timeout: gort_after() races a slow goroutine;
-//   3. a burst of 10000 goroutines counting under a mutex.
+//   3. a burst of 10000 goroutines counting under a mutex;
+//   4. 8 CPU-bound goroutines on GOMAXPROCS Ps, long enough (~0.5 s) for
+//      schedtrace to show busy Ps and queued goroutines.
 //
 // Run it with `make demo`, which sets GODEBUG=boottrace=1,schedtrace=100 to
 // show the boot sequence and the scheduler's state every 100 ms.
 #include <gort.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
-enum { N = 100000, WORKERS = 4, BURST = 10000 };
+enum { N = 100000, WORKERS = 4, BURST = 10000, CRUNCHERS = 8, CRUNCH_LIMIT = 2000000 };
 
 typedef struct {
     gort_chan *in, *out;
@@ -131,13 +134,54 @@ burst(void)
            (double)(gort_nanotime() - t0) / 1e6);
 }
 
+typedef struct {
+    int64_t lo, hi, nprimes;
+    gort_waitgroup *wg;
+} Crunch;
+
+static void
+crunch(void *arg)
+{
+    Crunch *c = arg;
+    for (int64_t n = c->lo; n < c->hi; n++) {
+        bool prime = n > 1;
+        for (int64_t d = 2; d * d <= n && prime; d++)
+            prime = n % d != 0;
+        c->nprimes += prime;
+    }
+    gort_waitgroup_done(c->wg);
+}
+
+static void
+compute(void)
+{
+    static gort_waitgroup wg;
+    Crunch *parts = gort_alloc(CRUNCHERS * sizeof(Crunch));
+    int64_t t0 = gort_nanotime(), total = 0;
+    gort_waitgroup_add(&wg, CRUNCHERS);
+    for (int i = 0; i < CRUNCHERS; i++) {
+        parts[i] = (Crunch){.lo = (int64_t)i * CRUNCH_LIMIT / CRUNCHERS,
+                            .hi = (int64_t)(i + 1) * CRUNCH_LIMIT / CRUNCHERS,
+                            .wg = &wg};
+        gort_go(crunch, &parts[i]);
+    }
+    gort_waitgroup_wait(&wg);
+    for (int i = 0; i < CRUNCHERS; i++)
+        total += parts[i].nprimes;
+    printf("compute: %d goroutines found %" PRId64 " primes below %d in %.1f ms\n", CRUNCHERS,
+           total, CRUNCH_LIMIT, (double)(gort_nanotime() - t0) / 1e6);
+}
+
 int
 main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); // interleave with the runtime's traces
+
     printf("demo: main is goroutine %" PRId64 ", GOMAXPROCS=%d\n", gort_goid(), gort_gomaxprocs(0));
     pipeline();
     timeouts();
     burst();
+    compute();
     printf("demo: %d goroutines left at exit\n", gort_num_goroutine());
     return 0;
 }

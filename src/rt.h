@@ -35,6 +35,12 @@
 #define rt_likely(x)   __builtin_expect(!!(x), 1)
 #define rt_unlikely(x) __builtin_expect(!!(x), 0)
 #define RT_CACHE_LINE  64
+// Relaxed atomic access to plain fields that other threads peek at without
+// a lock (sysmon reading a P's schedtick, an M's curg): the readers act on
+// a possibly stale value by design, as Go's do; this only makes the race
+// well defined (and visible as such to TSan).
+#define RT_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RT_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define RT_NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 
 #ifndef GORT_DEBUG
@@ -369,6 +375,7 @@ void rt_procinit(int32_t nprocs);
 // sysmon (src/sched/sysmon.c): runs on its own M without a P.
 void rt_sysmon(void);
 void rt_sysmon_start(void);
+void rt_sched_before_exit(void);
 void rt_schedtrace(bool detailed);
 // Count user goroutines.
 int rt_gcount(void);

@@ -145,19 +145,11 @@ select1(gort_case *k, bool block)
     return 0;
 }
 
-int
-gort_select(gort_case *cases, int ncases, bool block)
+// Go's selectgo, for ncases >= 2. Out of line so that the one-case paths
+// above do not pay for its frame (~600 bytes of scratch, six saved registers).
+RT_NOINLINE static int
+selectgo(gort_case *cases, int ncases, bool block)
 {
-    if (rt_unlikely(ncases <= 0)) {
-        if (ncases < 0)
-            rt_panic("select: negative case count");
-        if (!block)
-            return -1;
-        rt_chan_block_forever(WAIT_SELECT_NO_CASES);
-    }
-    if (ncases == 1)
-        return select1(&cases[0], block);
-
     int32_t pollbuf[SELECT_STACK_CASES], lockbuf[SELECT_STACK_CASES];
     int32_t *pollorder = pollbuf, *lockorder = lockbuf;
     if (ncases > SELECT_STACK_CASES) {
@@ -308,4 +300,19 @@ gort_select(gort_case *cases, int ncases, bool block)
     }
     selunlock(cases, lockorder, norder);
     return casi;
+}
+
+int
+gort_select(gort_case *cases, int ncases, bool block)
+{
+    if (ncases == 1)
+        return select1(&cases[0], block);
+    if (rt_unlikely(ncases <= 0)) {
+        if (ncases < 0)
+            rt_panic("select: negative case count");
+        if (!block)
+            return -1;
+        rt_chan_block_forever(WAIT_SELECT_NO_CASES);
+    }
+    return selectgo(cases, ncases, block);
 }

@@ -177,5 +177,6 @@ rt_main(void *unused)
     rt_boottrace("main", rt_starttime, "calling main as goroutine %lld",
                  (long long)rt_getg()->goid);
     int code = rt_user_main(rt_argc, rt_argv, rt_envp);
+    rt_sched_before_exit();
     exit(code);
 }

@@ -1,58 +1,150 @@
-// gc.h: the garbage collector's state and interfaces (overview).
+// gc.h: the garbage collector (overview).
 //
-// What is here now: the public memory-management API that does not need a
-// collector, done honestly, and the state the collector will run on.
+// A stop-the-world, parallel, conservative, non-moving mark-sweep collector
+// over the spans of src/mem, with Go's lazy concurrent sweeping, Go's pacer
+// (GOGC, GOMEMLIMIT) and Go's finalizer semantics.
 //
-//   pacer.c      GOGC / GOMEMLIMIT (read by rt_gc_init at boot with Go's
-//                syntax), gort_set_gc_percent, gort_set_memory_limit, the
-//                heap goal (4 MiB x GOGC/100 before the first cycle), and
-//                gort_gc, which does nothing yet.
-//   roots.c      gort_add_roots / gort_remove_roots: an off-heap table of
-//                memory ranges outside the heap that the collector will scan
-//                conservatively; gort_keep_alive.
-//   finalizer.c  gort_set_finalizer: records the finalizer as a special on
-//                the object's span (Go's mspan.specials), where the sweeper
-//                will find it.
-//   memstats.c   gort_read_memstats from the allocator's true figures.
+//   mark.c       the cycle (rt_gc_start), roots, parallel marking, checkmark
+//   sweep.c      sweeping one span (sweepgen states in malloc.h), the
+//                background sweeper goroutine, the scavenger step
+//   pacer.c      GOGC / GOMEMLIMIT, heap goal and trigger, the allocation
+//                hook (trigger, gcstress), forced GC, gort_gc, gctrace
+//   finalizer.c  gort_set_finalizer, the finalizer queue and its goroutine
+//   roots.c      gort_add_roots, the data/bss segments of every module
+//   memstats.c   gort_read_memstats
 //
-// What is to come (issue 3), following Go (../shared/go-runtime.md, 3):
-// mark-sweep over the spans of src/mem. Marking sets gcmark_bits through
-// rt_find_object (interior pointers, magic division) and the arenas'
-// page_marks; noscan span classes are never scanned. Roots: goroutine
-// stacks and saved registers, the program's data/bss, the ranges of roots.c,
-// the finalizer specials. Sweeping turns mark bits into alloc bits
-// (malloc.h's sweepgen states), queues finalizers of dead objects and gives
-// empty spans back with rt_mheap_free; the pacer triggers cycles from
-// rt_mheap.heap_live and the goal; the scavenger calls rt_mheap_scavenge.
+// A cycle, run by the goroutine that starts it (gort_gc, or an allocation
+// that crossed the trigger), as Go's phases with the world stopped for all
+// of marking:
 //
-// Locking: gc.lock guards the settings' writers; readers load atomically.
-// roots.lock guards the root table (a leaf).
+//   1. sweep termination (STW; gctrace's first clock figure): stop the world
+//      (rt_gc_stop_world: goroutines are parked in the scheduler or
+//      suspended in a signal handler, registers saved); finish sweeping the
+//      previous cycle's spans; flush every MCache (all spans go back to
+//      their MCentral, so no span is owned by anyone while marking). Mark
+//      bits are all clear now: sweeping hands each span fresh zeroed bits.
+//   2. mark (STW, parallel; the second clock figure): GOMAXPROCS workers,
+//      the starter plus GOMAXPROCS - 1 dedicated GC threads woken by futex,
+//      each with its own off-heap mark stack, sharing work through a global
+//      list of work buffers. Roots: goroutine stacks and saved registers
+//      (rt_gc_scan_stacks), writable PT_LOAD segments of every loaded
+//      module, gort_add_roots ranges, G descriptors' arg/param and their
+//      Sudogs, armed timers, the finalizer queue, and the contents (not the
+//      object) of every object that has a finalizer. Every word that points
+//      into an allocated slot (interior pointers too) marks the slot with an
+//      atomic OR; noscan spans are never scanned; objects > 128 KiB are
+//      scanned in 128 KiB oblets.
+//   3. mark termination (STW; the third clock figure): objects with a
+//      finalizer that are still unmarked get their finalizer queued, lose
+//      the special, and are marked with everything they reach (Go: "p is
+//      freed a cycle later"); checkmark verification (GODEBUG=gccheckmark=1);
+//      heap_live := marked bytes; new goal and trigger; sweepgen += 2, which
+//      turns every listed span into an unswept one; start the world.
+//   4. sweep (concurrent): MCentral.cache_span sweeps before it hands out a
+//      span, the background sweeper goroutine sweeps the rest and then
+//      scavenges; gort_gc sweeps everything itself before returning, as
+//      runtime.GC does.
+//
+// Locking: rt_gc.lock serialises the settings' writers (readers load
+// atomically); rt_gc.running (a CAS flag) makes cycles one at a time; the
+// rest of a cycle's state is [stw]: written only by the starter with the
+// world stopped. finq.lock and roots.lock are leaves.
 #ifndef GORT_GC_GC_H
 #define GORT_GC_GC_H
 
 #include "mem/malloc.h"
 
-enum { GC_DEFAULT_PERCENT = 100 };
-#define GC_HEAP_MINIMUM ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
+enum {
+    GC_DEFAULT_PERCENT = 100,
+    GC_OBLET = 128 << 10, // large objects are scanned in pieces of this size
+};
+#define GC_HEAP_MINIMUM   ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
+#define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod
+
+enum GCReason { GC_REASON_HEAP = 0, GC_REASON_FORCED, GC_REASON_TIME, GC_REASON_STRESS };
 
 typedef struct GCState {
-    Lock lock;                   // serialises setters
-    _Atomic int32_t percent;     // [atomic, written under lock] GOGC; -1 = off
-    _Atomic int64_t memory_limit; // [atomic, written under lock] bytes; INT64_MAX = none
-    _Atomic uint64_t heap_marked; // [atomic] live heap after the last cycle (0: none yet)
-    _Atomic uint32_t num_gc;      // [atomic] completed cycles
+    Lock lock;                      // serialises setters
+    _Atomic int32_t percent;        // [atomic, written under lock] GOGC; -1 = off
+    _Atomic int64_t memory_limit;   // [atomic, written under lock] bytes; INT64_MAX = none
+    _Atomic uint64_t heap_marked;   // [atomic] live heap after the last cycle (0: none yet)
+    _Atomic uint64_t goal;          // [atomic] heap goal of the next cycle
+    _Atomic uint32_t num_gc;        // [atomic] completed cycles
     _Atomic uint32_t num_forced_gc; // [atomic] cycles started by gort_gc
+    _Atomic uint32_t running;       // [atomic] 1 while a cycle runs (CAS 0 -> 1 to start one)
+    bool limit_bound;               // [stw] the goal came from the memory limit
+    uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
+    // Statistics, written [stw] by the starter, read racily by memstats.
+    _Atomic uint64_t pause_total_ns;
+    uint64_t pause_ns[256];         // latest at (num_gc + 255) % 256
+    _Atomic int64_t last_gc_ns;     // nanotime at the end of the last cycle (0: none)
+    _Atomic int64_t last_gc_unix;   // walltime of the same
+    _Atomic uint64_t cpu_ns;        // GC CPU: pause x GOMAXPROCS, summed
+    int64_t last_pause_ns;          // [stw] previous cycle's pause (CPU limiter)
 } GCState;
 
 extern GCState rt_gc;
 
-// The heap size at which the next cycle should finish: max(heap_marked x
-// (1 + GOGC/100), 4 MiB x GOGC/100), capped by the memory limit;
-// UINT64_MAX when GOGC=off and there is no limit.
+// ---- pacer.c ------------------------------------------------------------------
+// The heap size at which the next cycle should finish, as last computed.
 uint64_t rt_gc_heap_goal(void);
+// Goal and trigger from a marked heap size; publishes rt_gc_trigger. [stw]
+void rt_gc_set_goal(uint64_t marked);
+// Non-heap memory the memory limit must leave room for (runtime metadata).
+uint64_t rt_gc_nonheap_bytes(void);
+// sysmon, once a second: readies the forcegc goroutine when no cycle ran
+// for GC_FORCE_PERIOD_NS. Runs on sysmon's M (no P); takes a leaf Lock.
+void rt_gc_sysmon_tick(int64_t now);
+// Prints the gctrace line of the cycle just finished.
+typedef struct GCCycleStats {
+    uint32_t n;
+    int64_t tstart, tmark, tmarkterm, tend; // nanotime at phase boundaries
+    uint64_t mark_cpu_ns;                   // summed over the mark workers
+    uint64_t heap0, heap1, heap2, goal;
+    uint64_t stack_bytes, global_bytes;
+    int32_t nprocs;
+    bool forced;
+} GCCycleStats;
+void rt_gc_trace(const GCCycleStats *st);
 
+// ---- mark.c ------------------------------------------------------------------
+// Runs one full cycle on the calling user goroutine (P held, no Locks held).
+// reason GC_REASON_FORCED waits for a running cycle and always collects; the
+// others skip if a cycle is already running. Returns true if it collected.
+bool rt_gc_start(int reason);
+
+// ---- sweep.c -----------------------------------------------------------------
+// Sweeps one unswept span, if any is left; false when sweeping is done.
+// Runs on a goroutine or with the world stopped; takes MCentral locks.
+bool rt_gc_sweep_one(void);
+// Restarts the sweep over all centrals (called [stw] when sweepgen moves).
+void rt_gc_sweep_reset(void);
+// Wakes the background sweeper (starting it if needed). User goroutine.
+void rt_gc_sweeper_kick(void);
+// Returns free pages to the OS down to what the goal and the limit allow.
+void rt_gc_scavenge(void);
+// Calls fn for every in-use span ([stw]).
+void rt_gc_foreach_span(void (*fn)(Span *s, void *arg), void *arg);
+// Calls fn for every in-use span that has specials ([stw]).
+void rt_gc_foreach_special_span(void (*fn)(Span *s, void *arg), void *arg);
+
+// ---- finalizer.c ---------------------------------------------------------------
+// Queues fn(obj) for the finalizer goroutine. [stw]
+void rt_gc_queue_finalizer(void (*fn)(void *), void *obj);
+// The queue as a root range (entries not yet run). [stw]
+void rt_gc_finq_range(uintptr_t *lo, uintptr_t *hi);
+// Wakes the finalizer goroutine if work is queued (starting it if needed).
+void rt_gc_finq_kick(void);
+
+// ---- roots.c -----------------------------------------------------------------
 // Root ranges for the collector: calls fn for each registered range, with
 // roots.lock held (fn must not call gort_add_roots/gort_remove_roots).
 void rt_gc_roots_foreach(void (*fn)(uintptr_t start, uintptr_t size, void *arg), void *arg);
+// Refreshes the table of writable data segments of all loaded modules.
+// Called before the world stops (dl_iterate_phdr takes the loader's lock).
+void rt_gc_data_segments_update(void);
+// Calls fn for every data segment range recorded by the last update, minus
+// the heap's own metadata. [stw]
+void rt_gc_data_segments_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
 #endif // GORT_GC_GC_H

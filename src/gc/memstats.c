@@ -5,7 +5,8 @@
 // written only by its P with plain stores, read relaxed here, so the sum is
 // a consistent-enough snapshot without stopping the world). As Go does, tiny
 // allocations count in both mallocs and frees: the 16-byte block they share
-// is the object. GC figures are zero until the collector (issue 3) runs.
+// is the object. GC figures come from rt_gc, written by each cycle with the world stopped
+// and read racily here (the pause ring may show a cycle in progress).
 #include <string.h>
 
 #include "gc/gc.h"
@@ -27,4 +28,12 @@ gort_read_memstats(gort_memstats *out)
     out->next_gc = rt_gc_heap_goal();
     out->num_gc = atomic_load(&rt_gc.num_gc);
     out->num_forced_gc = atomic_load(&rt_gc.num_forced_gc);
+    out->last_gc_ns = (uint64_t)atomic_load(&rt_gc.last_gc_ns);
+    out->pause_total_ns = atomic_load(&rt_gc.pause_total_ns);
+    memcpy(out->pause_ns, rt_gc.pause_ns, sizeof out->pause_ns);
+    int64_t total = rt_nanotime() - rt_starttime;
+    int32_t np = atomic_load(&rt_gomaxprocs);
+    if (total > 0 && np > 0)
+        out->gc_cpu_fraction =
+                (double)atomic_load(&rt_gc.cpu_ns) / ((double)total * (double)np);
 }

@@ -2,11 +2,22 @@
 //
 // See gc.h. gort_add_roots records [start, start + size) in an off-heap
 // table (mapped with rt_os_map, doubled when full; never malloc); the
-// collector (issue 3) walks it with rt_gc_roots_foreach and scans each range
+// collector walks it with rt_gc_roots_foreach and scans each range
 // conservatively. gort_remove_roots drops every registered range that lies
 // inside the given one, as Boehm's GC_remove_roots does.
 //
-// Locking: roots.lock guards the table; a leaf.
+// Globals: the writable PT_LOAD segments (data, bss) of the executable and
+// of every loaded shared object, found with dl_iterate_phdr (ELF; glibc,
+// musl and the BSDs have it). The walk runs before the world stops, since
+// it takes the dynamic loader's lock, which a stopped thread may hold; the
+// ranges are kept in an off-heap table. rt_mheap (heap metadata, no heap
+// objects) is cut out of them.
+//
+// Locking: roots.lock guards the table; a leaf. segs is [stw]-ish: written
+// by the cycle's starter just before it stops the world (cycles are one at
+// a time), read with the world stopped.
+#include <link.h>
+
 #include "gc/gc.h"
 
 typedef struct RootRange {
@@ -76,4 +87,73 @@ gort_keep_alive(const void *p)
     // An opaque use: the compiler must assume the asm reads p (and memory),
     // so p stays live in a register or slot up to this call, even inlined.
     __asm__ volatile("" : : "r"(p) : "memory");
+}
+
+// ---- Data segments -------------------------------------------------------------------
+
+typedef struct Seg {
+    uintptr_t lo, hi;
+} Seg;
+
+static struct {
+    Seg *tab;      // rt_os_map'd
+    uintptr_t n;
+    uintptr_t cap;
+} segs;
+
+static void
+seg_add(uintptr_t lo, uintptr_t hi)
+{
+    if (lo >= hi)
+        return;
+    if (segs.n == segs.cap) {
+        uintptr_t cap = segs.cap ? segs.cap * 2 : 256;
+        Seg *t = rt_os_map(cap * sizeof(Seg));
+        if (t == NULL)
+            rt_throw("gc: cannot map the segment table");
+        for (uintptr_t i = 0; i < segs.n; i++)
+            t[i] = segs.tab[i];
+        if (segs.tab != NULL)
+            rt_os_unmap(segs.tab, segs.cap * sizeof(Seg));
+        segs.tab = t;
+        segs.cap = cap;
+    }
+    segs.tab[segs.n++] = (Seg){lo, hi};
+}
+
+static int
+phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        uintptr_t hi = lo + ph->p_memsz;
+        // Cut out the heap's own metadata.
+        uintptr_t xlo = (uintptr_t)&rt_mheap, xhi = xlo + sizeof rt_mheap;
+        if (xlo >= lo && xhi <= hi) {
+            seg_add(lo, xlo);
+            seg_add(xhi, hi);
+        } else {
+            seg_add(lo, hi);
+        }
+    }
+    return 0;
+}
+
+void
+rt_gc_data_segments_update(void)
+{
+    segs.n = 0;
+    dl_iterate_phdr(phdr_cb, NULL);
+}
+
+void
+rt_gc_data_segments_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    for (uintptr_t i = 0; i < segs.n; i++)
+        fn(segs.tab[i].lo, segs.tab[i].hi, arg);
 }

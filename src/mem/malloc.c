@@ -12,8 +12,13 @@
 // An M without a P (sysmon, boot before the Ps exist, a thread gort did not
 // start) uses one global MCache under global_mcache_lock.
 //
-// TODO(issue 3): GC assist credit and the heap trigger check belong after
-// a refill or large allocation, as in Go's mallocgc.
+// The collector's trigger is checked where heap_live grows (a refill in
+// mcache.c, a large object here); crossing it sets rt_gc_malloc_hook, which
+// mallocgc tests with one relaxed load after releasing the M and which
+// makes it call rt_gc_malloc_slow (src/gc/pacer.c): the allocating
+// goroutine runs the cycle itself. m->locks is fenced with signal fences
+// so the compiler cannot move the allocation out of the window in which the
+// collector's stop-the-world signal leaves this M alone.
 #include <string.h>
 
 #include "mem/malloc.h"
@@ -69,7 +74,9 @@ malloc_large(MCache *c, uintptr_t size, bool noscan, bool *needzero)
     s->freeindex = 1;
     s->alloc_count = 1;
     rt_mcentral_add_large(&rt_mheap.central[spc], s);
-    atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize, memory_order_relaxed);
+    uint64_t live = atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize,
+                                              memory_order_relaxed);
+    rt_gc_check_trigger(live + s->elemsize);
     rt_stat_add(&c->nmalloc, 1);
     rt_stat_add(&c->total_alloc, s->elemsize);
     *needzero = s->needzero;
@@ -111,6 +118,15 @@ malloc_small(MCache *c, uintptr_t size, bool noscan)
     return x;
 }
 
+// The collector may run here: x is live in this frame across the call.
+static RT_NOINLINE RT_COLD void
+gc_hook(void *x)
+{
+    void *volatile keep = x;
+    rt_gc_malloc_slow();
+    (void)keep;
+}
+
 static RT_NOINLINE void *
 mallocgc_global(uintptr_t size, int flags)
 {
@@ -126,6 +142,8 @@ mallocgc_global(uintptr_t size, int flags)
     rt_unlock(&global_mcache_lock);
     if (needzero)
         memset(x, 0, size);
+    if (rt_unlikely(atomic_load_explicit(&rt_gc_malloc_hook, memory_order_relaxed)))
+        gc_hook(x);
     return x;
 }
 
@@ -134,9 +152,12 @@ mallocgc_large(M *m, MCache *c, uintptr_t size, bool noscan)
 {
     bool needzero;
     void *x = malloc_large(c, size, noscan, &needzero);
+    atomic_signal_fence(memory_order_seq_cst);
     m->locks--;
     if (needzero)
         memset(x, 0, size); // preemptible again while clearing
+    if (rt_unlikely(atomic_load_explicit(&rt_gc_malloc_hook, memory_order_relaxed)))
+        gc_hook(x);
     return x;
 }
 
@@ -149,6 +170,7 @@ mallocgc(size_t size, int flags)
     if (rt_unlikely(m == NULL))
         return mallocgc_global(size, flags);
     m->locks++; // acquirem: the P and its MCache stay ours
+    atomic_signal_fence(memory_order_seq_cst);
     P *p = m->p;
     MCache *c = p != NULL ? p->mcache : NULL;
     if (rt_unlikely(c == NULL)) {
@@ -159,7 +181,10 @@ mallocgc(size_t size, int flags)
     if (rt_unlikely(size > MAX_SMALL_SIZE))
         return mallocgc_large(m, c, size, noscan); // releases m->locks
     void *x = malloc_small(c, size, noscan);
+    atomic_signal_fence(memory_order_seq_cst);
     m->locks--;
+    if (rt_unlikely(atomic_load_explicit(&rt_gc_malloc_hook, memory_order_relaxed)))
+        gc_hook(x);
     return x;
 }
 
@@ -192,4 +217,16 @@ rt_find_object(uintptr_t p, uintptr_t *base, Span **span)
     if (span != NULL)
         *span = s;
     return true;
+}
+
+void
+rt_malloc_flush_all(void)
+{
+    MHeap *h = &rt_mheap;
+    rt_lock(&global_mcache_lock);
+    rt_lock(&h->mcache_lock);
+    for (MCache *c = h->allmcache; c != NULL; c = c->alllink)
+        rt_mcache_flush(c);
+    rt_unlock(&h->mcache_lock);
+    rt_unlock(&global_mcache_lock);
 }

@@ -213,6 +213,7 @@ struct Span {
     bool needzero;          // [owner] free slots may hold stale bytes
     uint8_t *alloc_bits;    // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
     uint8_t *gcmark_bits;   // [atomic bit sets by the collector]
+    uint8_t *gcmark_saved;  // [stw] real mark bits while GODEBUG=gccheckmark re-marks
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
     Lock speciallock;       // guards specials
     Special *specials;      // [lock: speciallock] sorted by offset, then kind
@@ -293,6 +294,15 @@ typedef struct MCentral {
 Span *rt_mcentral_cache_span(MCentral *c);
 // Gives back a span that an MCache held; files it as partial or full.
 void rt_mcentral_uncache_span(MCentral *c, Span *s);
+// Sweeping (src/gc/sweep.c): pops an unswept span and claims it (sweepgen
+// h - 1), or NULL; files a swept span as partial or full.
+Span *rt_mcentral_pop_unswept(MCentral *c);
+void rt_mcentral_put_swept(MCentral *c, Span *s);
+// Sweeps s (claimed: sweepgen h - 1). Returns false if the span was empty
+// and went back to the heap; otherwise it is swept and, unless preserve,
+// filed on its MCentral (preserve: the caller keeps it). Run with m->locks
+// raised or the world stopped. Defined in src/gc/sweep.c.
+bool rt_gc_sweep_span(Span *s, bool preserve);
 // Files a freshly allocated large span (on its central's full list) so the
 // sweeper will find it.
 void rt_mcentral_add_large(MCentral *c, Span *s);
@@ -411,6 +421,27 @@ void rt_mheap_read_stats(HeapStats *out);
 // one of the same kind is already there; remove returns the record or NULL.
 bool rt_span_add_special(Span *s, uintptr_t p, Special *sp);
 Special *rt_span_remove_special(Span *s, uintptr_t p, uint8_t kind);
+
+// ---- Collector hooks (src/gc/pacer.c) ----------------------------------------
+
+// Heap size (rt_mheap.heap_live) at which the next cycle starts.
+extern _Atomic uint64_t rt_gc_trigger;
+// Nonzero: mallocgc calls rt_gc_malloc_slow after an allocation (the
+// trigger was crossed by a refill, GODEBUG=gcstress, or the runtime
+// goroutines are still to start). One relaxed load on the fast path.
+extern _Atomic uint32_t rt_gc_malloc_hook;
+void rt_gc_malloc_slow(void);
+// Called where heap_live grows (span refill, large object): sets the hook
+// when the trigger is crossed.
+static inline void
+rt_gc_check_trigger(uint64_t heap_live)
+{
+    if (rt_unlikely(heap_live >= atomic_load_explicit(&rt_gc_trigger, memory_order_relaxed)))
+        atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
+}
+// Flushes every MCache (the global one included) back to the MCentrals.
+// With the world stopped (src/gc/mark.c).
+void rt_malloc_flush_all(void);
 
 // ---- Lookups for the collector and the API (malloc.c) ------------------------
 

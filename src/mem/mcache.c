@@ -64,9 +64,10 @@ mcache_refill(MCache *c, uint8_t spc)
     atomic_store_explicit(&s->sweepgen, rt_mheap.sweepgen + 3, memory_order_relaxed);
     // Go charges every free slot to heapLive up front; flush gives back
     // what was not used. The pacer (issue 3) reads it.
-    atomic_fetch_add_explicit(&rt_mheap.heap_live,
-                              (uint64_t)(s->nelems - s->alloc_count) * s->elemsize,
-                              memory_order_relaxed);
+    uint64_t live = atomic_fetch_add_explicit(&rt_mheap.heap_live,
+                                              (uint64_t)(s->nelems - s->alloc_count) * s->elemsize,
+                                              memory_order_relaxed);
+    rt_gc_check_trigger(live);
     c->alloc[spc] = s;
 }
 

@@ -12,10 +12,11 @@
 // round trip pays for many allocations; the span comes back through
 // rt_mcentral_uncache_span() when it is used up or the cache is flushed.
 //
-// No collector runs yet (issue 3), so sweepgen never advances and the
-// unswept lists stay empty; where Go sweeps them (cacheSpan's budget of
-// 100 spans, uncacheSpan of a stale span) this file throws rather than
-// pretend.
+// When a collection ends, sweepgen advances by 2 and every listed span is
+// on an unswept list. cache_span sweeps up to 100 of them (Go's budget)
+// before growing the heap; rt_mcentral_pop_unswept feeds the other sweepers
+// (src/gc/sweep.c). A span cached across a collection cannot exist: the
+// collector flushes every MCache with the world stopped.
 //
 // Locking: c->lock guards the lists and the allocation fields of the spans
 // on them. mcentral_grow() calls rt_mheap_alloc() without c->lock held: an
@@ -88,16 +89,63 @@ mcentral_grow(MCentral *c)
     return rt_mheap_alloc(rt_class_to_npages[sc], c->spanclass);
 }
 
+// Pops an unswept span and claims it for sweeping (sweepgen h-2 -> h-1).
+// Requires c->lock.
+static Span *
+pop_unswept_locked(MCentral *c, uint32_t sg)
+{
+    Span *s = list_pop(partial_unswept(c, sg));
+    if (s == NULL)
+        s = list_pop(full_unswept(c, sg));
+    if (s == NULL)
+        return NULL;
+    uint32_t want = sg - 2;
+    if (rt_unlikely(!atomic_compare_exchange_strong(&s->sweepgen, &want, sg - 1)))
+        rt_throw("mcentral: unswept span with a bad sweepgen");
+    return s;
+}
+
+Span *
+rt_mcentral_pop_unswept(MCentral *c)
+{
+    uint32_t sg = heap_sweepgen();
+    rt_lock(&c->lock);
+    Span *s = pop_unswept_locked(c, sg);
+    rt_unlock(&c->lock);
+    return s;
+}
+
+void
+rt_mcentral_put_swept(MCentral *c, Span *s)
+{
+    uint32_t sg = heap_sweepgen();
+    rt_lock(&c->lock);
+    if (s->alloc_count < s->nelems)
+        list_push(partial_swept(c, sg), s);
+    else
+        list_push(full_swept(c, sg), s);
+    rt_unlock(&c->lock);
+}
+
 Span *
 rt_mcentral_cache_span(MCentral *c)
 {
     uint32_t sg = heap_sweepgen();
     rt_lock(&c->lock);
     Span *s = list_pop(partial_swept(c, sg));
-    if (s == NULL && (partial_unswept(c, sg)->first != NULL || full_unswept(c, sg)->first != NULL)) {
-        // TODO(issue 3): sweep up to 100 unswept spans here, as Go's cacheSpan.
+    // Sweep up to 100 unswept spans for one with room, as Go's cacheSpan.
+    for (int budget = 100; s == NULL && budget > 0; budget--) {
+        Span *u = pop_unswept_locked(c, sg);
+        if (u == NULL)
+            break;
         rt_unlock(&c->lock);
-        rt_throw("mcentral: unswept spans but no sweeper yet");
+        if (rt_gc_sweep_span(u, true)) {
+            if (u->alloc_count < u->nelems)
+                s = u;
+            else
+                rt_mcentral_put_swept(c, u);
+        }
+        rt_lock(&c->lock);
     }
     rt_unlock(&c->lock);
     if (s == NULL)
@@ -118,9 +166,9 @@ rt_mcentral_uncache_span(MCentral *c, Span *s)
         rt_throw("mcentral: uncaching span but s->alloc_count == 0");
     uint32_t sg = heap_sweepgen();
     if (rt_unlikely(atomic_load_explicit(&s->sweepgen, memory_order_relaxed) == sg + 1)) {
-        // Cached before this cycle's sweep began: Go sweeps it here.
-        // TODO(issue 3): sweep the span.
-        rt_throw("mcentral: stale cached span but no sweeper yet");
+        // Cached before this cycle's sweep began: impossible here, the
+        // collector flushes every MCache before it marks.
+        rt_throw("mcentral: span cached across a collection");
     }
     atomic_store_explicit(&s->sweepgen, sg, memory_order_release);
     rt_lock(&c->lock);

@@ -77,11 +77,24 @@ static P *releasep(void);
 
 // ---- Sanitizer fiber annotations ------------------------------------------
 //
-// ASan and TSan must be told about every stack switch. g0 frames are
+// ASan and TSan must be told about every stack switch, from the function
+// that performs it: a TSan fiber switch followed by a return would pop the
+// new fiber's shadow stack, hence always_inline. g0 frames are
 // abandoned at each switch to a goroutine, so g0 is a fiber that "dies" every
 // time (NULL fake-stack save); goroutines are resumed where they left off.
 
-static inline void
+#define RT_ALWAYS_INLINE inline __attribute__((always_inline))
+
+// The functions g0 enters and never returns from (mcall targets, schedule,
+// execute, thread start) would leave one TSan shadow-stack entry each per
+// switch and overflow it: they are not instrumented under TSan.
+#if RT_TSAN && defined(__clang__)
+#define RT_G0_NORETURN_FN __attribute__((disable_sanitizer_instrumentation))
+#else
+#define RT_G0_NORETURN_FN
+#endif
+
+static RT_ALWAYS_INLINE void
 san_to_g0(M *m, G *gp, bool dying)
 {
 #if RT_ASAN
@@ -96,7 +109,7 @@ san_to_g0(M *m, G *gp, bool dying)
     (void)dying;
 }
 
-static inline void
+static RT_ALWAYS_INLINE void
 san_on_g0(void)
 {
 #if RT_ASAN
@@ -104,7 +117,7 @@ san_on_g0(void)
 #endif
 }
 
-static inline void
+static RT_ALWAYS_INLINE void
 san_to_g(M *m, G *gp)
 {
 #if RT_ASAN
@@ -120,7 +133,7 @@ san_to_g(M *m, G *gp)
     (void)gp;
 }
 
-static inline void
+static RT_ALWAYS_INLINE void
 san_on_g(G *gp)
 {
 #if RT_ASAN
@@ -133,7 +146,7 @@ san_on_g(G *gp)
 
 // Switches from the current goroutine to g0 and runs fn(gp) there; fn must
 // not return (it ends in schedule() or execute()).
-static inline void
+static RT_ALWAYS_INLINE void
 mcall(void (*fn)(G *), bool dying)
 {
     M *m = rt_m();
@@ -246,8 +259,8 @@ rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t
     gp->stack_size = stack_size;
     gp->is_system = sys;
     gp->started = false;
-    gp->preempt = false;
-    gp->m = NULL;
+    RT_STORE(gp->preempt, false);
+    RT_STORE(gp->m, NULL);
     gp->param = NULL;
     gp->waiting = NULL;
     gp->waitreason = WAIT_ZERO;
@@ -581,7 +594,7 @@ acquirep(P *pp)
     if (m->p || pp->m)
         rt_throw("acquirep: invalid P state");
     m->p = pp;
-    pp->m = m;
+    RT_STORE(pp->m, m);
     atomic_store_explicit(&pp->status, P_RUNNING, memory_order_relaxed);
 }
 
@@ -593,7 +606,7 @@ releasep(void)
     if (pp == NULL || pp->m != m)
         rt_throw("releasep: invalid P state");
     m->p = NULL;
-    pp->m = NULL;
+    RT_STORE(pp->m, NULL);
     atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
     return pp;
 }
@@ -623,11 +636,12 @@ allocm(void)
 
 // Starts a new M; it runs fn (sysmon) or schedules with nextp.
 static M *
-newm(bool sysmon, P *nextp)
+newm(bool sysmon, P *nextp, bool spinning)
 {
     M *mp = allocm();
     mp->is_sysmon = sysmon;
     mp->nextp = nextp;
+    mp->spinning = spinning;
     uintptr_t th;
     int err = rt_os_newosproc(mstart_thread, mp, &th);
     if (err < 0)
@@ -658,7 +672,7 @@ minit(M *m)
     rt_signal_minit(m);
 }
 
-static void *
+static RT_G0_NORETURN_FN void *
 mstart_thread(void *arg)
 {
     M *m = arg;
@@ -673,7 +687,7 @@ mstart_thread(void *arg)
     schedule();
 }
 
-void
+RT_G0_NORETURN_FN void
 rt_mstart(void)
 {
     M *m = rt_m();
@@ -754,8 +768,7 @@ startm(P *pp, bool spinning)
     }
     rt_unlock(&rt_sched.lock);
     if (mp == NULL) {
-        M *nm = newm(false, pp);
-        nm->spinning = spinning;
+        newm(false, pp, spinning);
         return;
     }
     if (mp->spinning || mp->nextp)
@@ -845,17 +858,17 @@ rt_checkdead(void)
 
 // ---- The scheduler loop ------------------------------------------------------------
 
-static void RT_NORETURN
+static RT_G0_NORETURN_FN void RT_NORETURN
 execute(G *gp, bool inherit)
 {
     M *m = rt_m();
     P *pp = m->p;
-    m->curg = gp;
-    gp->m = m;
-    gp->preempt = false;
+    RT_STORE(m->curg, gp);
+    RT_STORE(gp->m, m);
+    RT_STORE(gp->preempt, false);
     atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
     if (!inherit)
-        pp->schedtick++;
+        RT_STORE(pp->schedtick, pp->schedtick + 1);
     if (!gp->started) {
         gp->started = true;
         if (gp->stack_lo == 0)
@@ -1035,13 +1048,13 @@ top:;
     goto top;
 }
 
-static void RT_NORETURN
+static RT_G0_NORETURN_FN void RT_NORETURN
 schedule(void)
 {
     M *m = rt_m();
     if (m->locks)
         rt_throw("schedule: holding locks");
-    m->curg = NULL;
+    RT_STORE(m->curg, NULL);
 top:;
     P *pp = m->p;
     if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
@@ -1068,14 +1081,14 @@ top:;
 
 // ---- Park, ready, yield, exit -------------------------------------------------------
 
-static void
+static RT_G0_NORETURN_FN void
 park_m(G *gp)
 {
     san_on_g0();
     M *m = rt_m();
     atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
-    m->curg = NULL;
-    gp->m = NULL;
+    RT_STORE(m->curg, NULL);
+    RT_STORE(gp->m, NULL);
     bool (*fn)(G *, void *) = m->waitunlockf;
     if (fn) {
         void *arg = m->waitlock;
@@ -1142,14 +1155,14 @@ rt_ready(G *gp, bool next)
     rt_wakep();
 }
 
-static void
+static RT_G0_NORETURN_FN void
 gosched_m(G *gp)
 {
     san_on_g0();
     M *m = rt_m();
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
-    m->curg = NULL;
-    gp->m = NULL;
+    RT_STORE(m->curg, NULL);
+    RT_STORE(gp->m, NULL);
     rt_lock(&rt_sched.lock);
     globrunqput(gp);
     rt_unlock(&rt_sched.lock);
@@ -1169,19 +1182,19 @@ rt_async_preempt2(void)
     G *gp = m->curg;
     if (gp == NULL)
         return;
-    gp->preempt = false;
+    RT_STORE(gp->preempt, false);
     mcall(gosched_m, false);
 }
 
-static void
+static RT_G0_NORETURN_FN void
 goexit0(G *gp)
 {
     san_on_g0();
     M *m = rt_m();
     P *pp = m->p;
     atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
-    m->curg = NULL;
-    gp->m = NULL;
+    RT_STORE(m->curg, NULL);
+    RT_STORE(gp->m, NULL);
     if (gp->is_system)
         atomic_fetch_sub_explicit(&rt_sched.ngsys, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
@@ -1191,6 +1204,14 @@ goexit0(G *gp)
     gp->waiting = NULL;
     if (gp->stack_lo)
         rt_stack_free(gp);
+#if RT_TSAN
+    // A TSan fiber is a thread to TSan, which has a limited number of
+    // them: keep one per live goroutine, not one per descriptor.
+    if (gp->san_fiber) {
+        __tsan_destroy_fiber(gp->san_fiber);
+        gp->san_fiber = NULL;
+    }
+#endif
     gfput(pp, gp);
     schedule();
 }
@@ -1216,12 +1237,12 @@ preemptall(void)
         P *pp = rt_allp[i];
         if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
             continue;
-        M *mp = pp->m;
+        M *mp = RT_LOAD(pp->m);
         if (mp == NULL || mp == self)
             continue;
-        G *gp = mp->curg;
+        G *gp = RT_LOAD(mp->curg);
         if (gp) {
-            gp->preempt = true;
+            RT_STORE(gp->preempt, true);
             rt_preempt_m(mp);
         }
     }
@@ -1344,7 +1365,7 @@ procresize(int32_t nprocs)
             na[i] = rt_persistentalloc(sizeof(P), RT_CACHE_LINE);
             pinit(na[i], i);
         }
-        rt_allp = na;
+        __atomic_store_n(&rt_allp, na, __ATOMIC_RELEASE); // sysmon reads it unlocked
         allplen = nprocs;
     }
     for (int32_t i = old; i < nprocs; i++)
@@ -1360,7 +1381,7 @@ procresize(int32_t nprocs)
     }
     if (m->p == NULL) {
         P *pp = rt_allp[0];
-        pp->m = NULL;
+        RT_STORE(pp->m, NULL);
         acquirep(pp);
     } else {
         atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
@@ -1373,7 +1394,7 @@ procresize(int32_t nprocs)
         P *pp = rt_allp[i];
         if (pp == m->p)
             continue;
-        pp->m = NULL;
+        RT_STORE(pp->m, NULL);
         if (runqempty(pp)) {
             pidleput(pp);
         } else {
@@ -1477,10 +1498,21 @@ gort_exit(int code)
     rt_exit(code);
 }
 
+// The process is about to exit from a goroutine (main returned): under
+// TSan, hand the thread its own fiber back so that TSan's exit-time work
+// runs in the thread's context, not in a goroutine's.
+void
+rt_sched_before_exit(void)
+{
+#if RT_TSAN
+    __tsan_switch_to_fiber(rt_m()->san_fiber, 0);
+#endif
+}
+
 void
 rt_sysmon_start(void)
 {
-    newm(true, NULL);
+    newm(true, NULL, false);
 }
 
 // ---- The collector's stop-the-world --------------------------------------------
@@ -1575,7 +1607,7 @@ rt_gc_stop_world(void)
             if (atomic_load_explicit(&pp->status, memory_order_acquire) == P_GCSTOP)
                 continue;
             all = false;
-            M *mp = pp->m;
+            M *mp = RT_LOAD(pp->m);
             if (resignal && mp && mp != m && mp->tid) {
                 atomic_store_explicit(&mp->gc_suspend_req, 1, memory_order_release);
                 rt_signal_gc_suspend(mp);

@@ -14,6 +14,7 @@
 //   - prints GODEBUG=schedtrace lines;
 //   - returns long-idle cached goroutine stacks to the OS.
 // Later jobs (retaking Ps from blocking calls, netpoll, forced GC) hook in here.
+#include "gc/gc.h" // rt_gc_sysmon_tick
 #include "rt.h"
 
 enum {
@@ -35,12 +36,12 @@ retake(int64_t now)
     int n = 0;
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_acquire);
     for (int32_t i = 0; i < np; i++) {
-        P *pp = rt_allp[i];
+        P *pp = __atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i];
         if (pp == NULL)
             continue;
         if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
             continue;
-        uint32_t t = pp->schedtick;
+        uint32_t t = RT_LOAD(pp->schedtick);
         if (atomic_load_explicit(&pp->sysmontick, memory_order_relaxed) != t) {
             atomic_store_explicit(&pp->sysmontick, t, memory_order_relaxed);
             pp->sysmonwhen = now;
@@ -48,13 +49,13 @@ retake(int64_t now)
         }
         if (pp->sysmonwhen + FORCE_PREEMPT_NS > now)
             continue;
-        M *mp = pp->m;
+        M *mp = RT_LOAD(pp->m);
         if (mp == NULL)
             continue;
-        G *gp = mp->curg;
+        G *gp = RT_LOAD(mp->curg);
         if (gp == NULL)
             continue;
-        gp->preempt = true;
+        RT_STORE(gp->preempt, true);
         if (!rt_debug.asyncpreemptoff)
             rt_preempt_m(mp);
     }
@@ -128,6 +129,7 @@ rt_sysmon(void)
         if (now - last_scavenge >= STACK_SCAVENGE_NS) {
             last_scavenge = now;
             rt_stack_scavenge(now);
+            rt_gc_sysmon_tick(now); // forced GC after 2 minutes without one
         }
     }
 }
@@ -166,7 +168,7 @@ rt_schedtrace(bool detailed)
     if (!detailed) {
         rt_printf(" [");
         for (int32_t i = 0; i < np; i++) {
-            P *pp = rt_allp[i];
+            P *pp = __atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i];
             uint32_t n = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
                          atomic_load_explicit(&pp->runqhead, memory_order_relaxed);
             if (atomic_load_explicit(&pp->runnext, memory_order_relaxed))
@@ -178,8 +180,8 @@ rt_schedtrace(bool detailed)
     }
     rt_printf("\n");
     for (int32_t i = 0; i < np; i++) {
-        P *pp = rt_allp[i];
-        M *mp = pp->m;
+        P *pp = __atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i];
+        M *mp = RT_LOAD(pp->m);
         uint32_t n = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
                      atomic_load_explicit(&pp->runqhead, memory_order_relaxed);
         rt_printf("  P%d: status=%u (%s) schedtick=%u syscalltick=0 m=%lld runqsize=%u "
@@ -190,7 +192,7 @@ rt_schedtrace(bool detailed)
     }
     for (M *mp = rt_allm; mp; mp = mp->alllink) {
         P *pp = mp->p;
-        G *gp = mp->curg;
+        G *gp = RT_LOAD(mp->curg);
         rt_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=0 preemptoff= locks=%d "
                   "dying=0 spinning=%s blocked=%s lockedg=-1%s\n",
                   (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL, mp->locks,

@@ -306,7 +306,7 @@ fault(int sig, siginfo_t *info, ucontext_t *uc)
 {
     crash_enter();
     M *mp = rt_m();
-    G *gp = mp != NULL ? mp->curg : NULL;
+    G *gp = mp != NULL ? RT_LOAD(mp->curg) : NULL;
     uintptr_t addr = (uintptr_t)info->si_addr;
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
@@ -407,7 +407,7 @@ sigurg(ucontext_t *uc)
     atomic_store_explicit(&mp->preempt_pending, 0, memory_order_relaxed);
     if (RT_TSAN || rt_debug.asyncpreemptoff != 0)
         return;
-    G *gp = mp->curg;
+    G *gp = RT_LOAD(mp->curg);
     if (gp == NULL || !__atomic_load_n(&gp->preempt, __ATOMIC_RELAXED) ||
         atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING)
         return;

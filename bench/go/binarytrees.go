@@ -1,0 +1,81 @@
+// binarytrees.go: Go twin of bench/binarytrees.c (same output).
+// Usage: binarytrees [MAX=20] [PAR=0]; PAR=1: one goroutine per depth.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+)
+
+type Node struct{ l, r *Node }
+
+func bottomUp(depth int) *Node {
+	if depth <= 0 {
+		return &Node{}
+	}
+	l := bottomUp(depth - 1)
+	r := bottomUp(depth - 1)
+	return &Node{l, r}
+}
+
+func (n *Node) check() int {
+	if n.l == nil {
+		return 1
+	}
+	return 1 + n.l.check() + n.r.check()
+}
+
+const minDepth = 4
+
+type job struct {
+	depth      int
+	iters, sum int
+}
+
+func (j *job) run() {
+	sum := 0
+	for i := 0; i < j.iters; i++ {
+		sum += bottomUp(j.depth).check()
+	}
+	j.sum = sum
+}
+
+func main() {
+	max, par := 20, 0
+	if len(os.Args) > 1 {
+		max, _ = strconv.Atoi(os.Args[1])
+	}
+	if len(os.Args) > 2 {
+		par, _ = strconv.Atoi(os.Args[2])
+	}
+	if max < minDepth+2 {
+		max = minDepth + 2
+	}
+	stretch := max + 1
+	fmt.Printf("stretch tree of depth %d\t check: %d\n", stretch, bottomUp(stretch).check())
+
+	longLived := bottomUp(max)
+
+	var jobs []*job
+	for d := minDepth; d <= max; d += 2 {
+		jobs = append(jobs, &job{depth: d, iters: 1 << (max - d + minDepth)})
+	}
+	if par != 0 {
+		var wg sync.WaitGroup
+		wg.Add(len(jobs))
+		for _, j := range jobs {
+			go func(j *job) { j.run(); wg.Done() }(j)
+		}
+		wg.Wait()
+	} else {
+		for _, j := range jobs {
+			j.run()
+		}
+	}
+	for _, j := range jobs {
+		fmt.Printf("%d\t trees of depth %d\t check: %d\n", j.iters, j.depth, j.sum)
+	}
+	fmt.Printf("long lived tree of depth %d\t check: %d\n", max, longLived.check())
+}
