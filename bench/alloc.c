@@ -17,7 +17,7 @@ typedef struct Obj {
     uint64_t a, b, c;
 } Obj;
 
-Obj *volatile sink;               // a global: a root for the collector
+Obj *volatile sink; // a global: a root for the collector
 uint64_t *volatile sink_noscan;
 
 int

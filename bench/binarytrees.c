@@ -86,8 +86,7 @@ main(int argc, char **argv)
             run_job(&jobs[i]);
     }
     for (int i = 0; i < njobs; i++)
-        printf("%ld\t trees of depth %d\t check: %ld\n", jobs[i].iters, jobs[i].depth,
-               jobs[i].sum);
+        printf("%ld\t trees of depth %d\t check: %ld\n", jobs[i].iters, jobs[i].depth, jobs[i].sum);
 
     printf("long lived tree of depth %d\t check: %ld\n", max, check(long_lived));
     return 0;

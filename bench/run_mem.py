@@ -156,6 +156,8 @@ def pct(xs, p):
 
 
 def ms(ns):
+    if ns >= 1e9:
+        return f"{ns / 1e9:.2f} s"
     return f"{ns / 1e6:.2f} ms" if ns >= 1e5 else f"{ns / 1e3:.0f} us"
 
 

@@ -4,7 +4,7 @@
 #define GC_THREADS
 #include <gc.h>
 
-#define BT_INIT()       GC_INIT()
-#define BT_ALLOC(size)  GC_MALLOC(size)
-#define BT_FREE_TREES   0
+#define BT_INIT()      GC_INIT()
+#define BT_ALLOC(size) GC_MALLOC(size)
+#define BT_FREE_TREES  0
 #include "binarytrees.h"

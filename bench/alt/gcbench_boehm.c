@@ -80,8 +80,8 @@ main(int argc, char **argv)
             long top_down = walk(t);
             for (long i = 0; i < iters; i++)
                 t = make_tree(d);
-            printf("rep %d depth %d: %ld trees top-down check %ld, bottom-up check %ld\n", rep,
-                   d, iters, top_down, walk(t));
+            printf("rep %d depth %d: %ld trees top-down check %ld, bottom-up check %ld\n", rep, d,
+                   iters, top_down, walk(t));
         }
     }
     long ll = walk(long_lived);

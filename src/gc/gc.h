@@ -58,7 +58,7 @@ enum {
     GC_DEFAULT_PERCENT = 100,
     GC_OBLET = 128 << 10, // large objects are scanned in pieces of this size
 };
-#define GC_HEAP_MINIMUM   ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
+#define GC_HEAP_MINIMUM    ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
 #define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod
 
 enum GCReason { GC_REASON_HEAP = 0, GC_REASON_FORCED, GC_REASON_TIME, GC_REASON_STRESS };
@@ -76,11 +76,11 @@ typedef struct GCState {
     uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
     // Statistics, written [stw] by the starter, read racily by memstats.
     _Atomic uint64_t pause_total_ns;
-    uint64_t pause_ns[256];         // latest at (num_gc + 255) % 256
-    _Atomic int64_t last_gc_ns;     // nanotime at the end of the last cycle (0: none)
-    _Atomic int64_t last_gc_unix;   // walltime of the same
-    _Atomic uint64_t cpu_ns;        // GC CPU: pause x GOMAXPROCS, summed
-    int64_t last_pause_ns;          // [stw] previous cycle's pause (CPU limiter)
+    uint64_t pause_ns[256];       // latest at (num_gc + 255) % 256
+    _Atomic int64_t last_gc_ns;   // nanotime at the end of the last cycle (0: none)
+    _Atomic int64_t last_gc_unix; // walltime of the same
+    _Atomic uint64_t cpu_ns;      // GC CPU: pause x GOMAXPROCS, summed
+    int64_t last_pause_ns;        // [stw] previous cycle's pause (CPU limiter)
 } GCState;
 
 extern GCState rt_gc;

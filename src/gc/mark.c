@@ -22,17 +22,17 @@
 // Locking: work.lock guards the global buffer lists (a leaf). Everything
 // else in `work` is [stw]: written by the starter with the world stopped,
 // read by the workers between the futex wake-up and their done count.
-#include <string.h>
-
 #include "gc/gc.h"
 #include "time/timer.h"
 
+#include <string.h>
+
 enum {
     MARK_DEBUG = 0,
-    WB_ENTRIES = 255,      // (addr, len) pairs per WorkBuf: 4 KiB
-    SHARE_MIN = 2 * 64,    // a worker shares only above this many entries
+    WB_ENTRIES = 255,   // (addr, len) pairs per WorkBuf: 4 KiB
+    SHARE_MIN = 2 * 64, // a worker shares only above this many entries
     MAX_WORKERS = 256,
-    STACK_INIT = 1 << 16,  // pairs in a fresh mark stack (1 MiB, lazily committed)
+    STACK_INIT = 1 << 16, // pairs in a fresh mark stack (1 MiB, lazily committed)
 };
 
 typedef struct WorkBuf {
@@ -42,11 +42,11 @@ typedef struct WorkBuf {
 } WorkBuf;
 
 typedef struct GCWork {
-    uintptr_t *stack;     // [owner] pairs: stack[2i] address, stack[2i+1] length
-    uintptr_t n;          // [owner] pairs on the stack
-    uintptr_t cap;        // [owner] pairs it can hold
-    uint64_t marked;      // [owner] bytes of objects this worker marked
-    uint64_t cpu_ns;      // [owner] time spent marking this cycle
+    uintptr_t *stack; // [owner] pairs: stack[2i] address, stack[2i+1] length
+    uintptr_t n;      // [owner] pairs on the stack
+    uintptr_t cap;    // [owner] pairs it can hold
+    uint64_t marked;  // [owner] bytes of objects this worker marked
+    uint64_t cpu_ns;  // [owner] time spent marking this cycle
     uint8_t pad[RT_CACHE_LINE];
 } GCWork;
 
@@ -57,19 +57,19 @@ typedef struct Worker {
 } Worker;
 
 static struct {
-    Lock lock;                  // guards full and empty
-    WorkBuf *full;              // [lock] shared work
-    WorkBuf *empty;             // [lock] spare buffers
-    _Atomic uint32_t nfull;     // [atomic] buffers on full (read without the lock)
-    _Atomic uint32_t nwait;     // [atomic] workers out of work
-    uint32_t nproc;             // [stw] workers in this cycle, starter included
-    _Atomic uint32_t gen;       // [atomic] futex: +1 wakes the workers for a cycle
-    _Atomic uint32_t ndone;     // [atomic] helper workers still marking
-    Worker *workers[MAX_WORKERS]; // [stw] dedicated threads
-    uint32_t nworkers;          // [stw]
-    GCWork self;                // [stw] the starter's work
-    uintptr_t heap_lo, heap_hi; // [stw] bounds of the arenas, for a quick reject
-    bool checkmark;             // [stw] checkmark pass running
+    Lock lock;                          // guards full and empty
+    WorkBuf *full;                      // [lock] shared work
+    WorkBuf *empty;                     // [lock] spare buffers
+    _Atomic uint32_t nfull;             // [atomic] buffers on full (read without the lock)
+    _Atomic uint32_t nwait;             // [atomic] workers out of work
+    uint32_t nproc;                     // [stw] workers in this cycle, starter included
+    _Atomic uint32_t gen;               // [atomic] futex: +1 wakes the workers for a cycle
+    _Atomic uint32_t ndone;             // [atomic] helper workers still marking
+    Worker *workers[MAX_WORKERS];       // [stw] dedicated threads
+    uint32_t nworkers;                  // [stw]
+    GCWork self;                        // [stw] the starter's work
+    uintptr_t heap_lo, heap_hi;         // [stw] bounds of the arenas, for a quick reject
+    bool checkmark;                     // [stw] checkmark pass running
     uint64_t stack_bytes, global_bytes; // [stw] root bytes scanned
 } work;
 
@@ -169,8 +169,7 @@ mark_word(GCWork *w, uintptr_t p, const bool checkmark)
 {
     if (p - work.heap_lo >= work.heap_hi - work.heap_lo)
         return;
-    HeapArena *ha =
-            atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
+    HeapArena *ha = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
     if (ha == NULL)
         return;
     Span *s = atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
@@ -192,8 +191,8 @@ mark_word(GCWork *w, uintptr_t p, const bool checkmark)
             uintptr_t base = s->startaddr + (uintptr_t)idx * s->elemsize;
             rt_printf("runtime: checkmarks found unexpected unmarked object obj=%p span=%p "
                       "spanclass=%u elemsize=%lu (pointer %p)\n",
-                      (void *)base, (void *)s->startaddr, s->spanclass,
-                      (unsigned long)s->elemsize, (void *)p);
+                      (void *)base, (void *)s->startaddr, s->spanclass, (unsigned long)s->elemsize,
+                      (void *)p);
             rt_throw("checkmark found unmarked object");
         }
     } else if (atomic_fetch_or_explicit(mb, bit, memory_order_relaxed) & bit) {
@@ -341,7 +340,7 @@ root_timer(Timer *t, void *arg)
 {
     uintptr_t p = (uintptr_t)t;
     scan_range(arg, (uintptr_t)&p, (uintptr_t)(&p + 1)); // a timer on the heap
-    scan_range(arg, p, p + sizeof(Timer));             // and what it holds
+    scan_range(arg, p, p + sizeof(Timer));               // and what it holds
 }
 
 // The contents of objects with finalizers are roots (Go's markrootSpans): what

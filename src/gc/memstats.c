@@ -7,9 +7,9 @@
 // allocations count in both mallocs and frees: the 16-byte block they share
 // is the object. GC figures come from rt_gc, written by each cycle with the world stopped
 // and read racily here (the pause ring may show a cycle in progress).
-#include <string.h>
-
 #include "gc/gc.h"
+
+#include <string.h>
 
 void
 gort_read_memstats(gort_memstats *out)
@@ -34,6 +34,5 @@ gort_read_memstats(gort_memstats *out)
     int64_t total = rt_nanotime() - rt_starttime;
     int32_t np = atomic_load(&rt_gomaxprocs);
     if (total > 0 && np > 0)
-        out->gc_cpu_fraction =
-                (double)atomic_load(&rt_gc.cpu_ns) / ((double)total * (double)np);
+        out->gc_cpu_fraction = (double)atomic_load(&rt_gc.cpu_ns) / ((double)total * (double)np);
 }

@@ -18,9 +18,9 @@
 // limiter caps GC near 50% and lets the limit be exceeded instead).
 // Forced GC: sysmon calls rt_gc_sysmon_tick; after 2 minutes without a
 // cycle it readies the forcegc goroutine, which runs one.
-#include <string.h>
-
 #include "gc/gc.h"
+
+#include <string.h>
 
 _Atomic uint64_t rt_gc_trigger = GC_HEAP_MINIMUM / 64 * 61;
 _Atomic uint32_t rt_gc_malloc_hook = 1; // first allocations start the runtime goroutines
@@ -112,8 +112,7 @@ rt_gc_set_goal(uint64_t marked)
     if (goal < marked + (64 << 10))
         goal = marked + (64 << 10);
     uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : marked + (goal - marked) / 64 * 61;
-    uint64_t gtrig = gogc_goal == UINT64_MAX ? UINT64_MAX
-                                             : marked + (gogc_goal - marked) / 64 * 61;
+    uint64_t gtrig = gogc_goal == UINT64_MAX ? UINT64_MAX : marked + (gogc_goal - marked) / 64 * 61;
     rt_gc.limit_bound = bound;
     rt_gc.gogc_trigger = gtrig;
     atomic_store_explicit(&rt_gc.goal, goal, memory_order_relaxed);
@@ -129,10 +128,10 @@ rt_gc_heap_goal(void)
 // ---- Starting cycles ----------------------------------------------------------------
 
 static struct {
-    Lock lock;          // guards the fields below
-    bool started;       // [lock] runtime goroutines created
-    G *forcegc;         // [lock] the forcegc goroutine
-    bool forcegc_idle;  // [lock] parked, waiting for sysmon
+    Lock lock;         // guards the fields below
+    bool started;      // [lock] runtime goroutines created
+    G *forcegc;        // [lock] the forcegc goroutine
+    bool forcegc_idle; // [lock] parked, waiting for sysmon
 } helpers;
 
 static _Atomic uint64_t stress_count;
@@ -176,8 +175,9 @@ rt_gc_malloc_slow(void)
     atomic_store_explicit(&rt_gc_malloc_hook, stress > 0 ? 1 : 0, memory_order_relaxed);
     if (rt_unlikely(!helpers.started))
         start_helpers();
-    if (stress > 0 &&
-        (atomic_fetch_add_explicit(&stress_count, 1, memory_order_relaxed) + 1) % (uint64_t)stress == 0) {
+    if (stress > 0 && (atomic_fetch_add_explicit(&stress_count, 1, memory_order_relaxed) + 1) %
+                                      (uint64_t)stress ==
+                              0) {
         rt_gc_start(GC_REASON_STRESS);
         return;
     }
@@ -186,7 +186,8 @@ rt_gc_malloc_slow(void)
         return;
     if (rt_gc.limit_bound && live < rt_gc.gogc_trigger) {
         // Only the memory limit asks for this cycle: cap GC near 50% CPU.
-        int64_t since = rt_nanotime() - atomic_load_explicit(&rt_gc.last_gc_ns, memory_order_relaxed);
+        int64_t since =
+                rt_nanotime() - atomic_load_explicit(&rt_gc.last_gc_ns, memory_order_relaxed);
         if (since < rt_gc.last_pause_ns) {
             atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
             return;

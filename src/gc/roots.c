@@ -16,9 +16,9 @@
 // Locking: roots.lock guards the table; a leaf. segs is [stw]-ish: written
 // by the cycle's starter just before it stops the world (cycles are one at
 // a time), read with the world stopped.
-#include <link.h>
-
 #include "gc/gc.h"
+
+#include <link.h>
 
 typedef struct RootRange {
     uintptr_t start;
@@ -96,7 +96,7 @@ typedef struct Seg {
 } Seg;
 
 static struct {
-    Seg *tab;      // rt_os_map'd
+    Seg *tab; // rt_os_map'd
     uintptr_t n;
     uintptr_t cap;
 } segs;

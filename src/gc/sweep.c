@@ -23,9 +23,9 @@
 // The background sweeper is a runtime goroutine that sweeps in batches of
 // 10 spans between rt_gosched() calls, then scavenges and parks (WAIT_GC_SWEEP)
 // until the next cycle kicks it.
-#include <string.h>
-
 #include "gc/gc.h"
+
+#include <string.h>
 
 enum { SWEEP_BATCH = 10 };
 

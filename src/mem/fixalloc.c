@@ -10,9 +10,9 @@
 //       it. Freed blocks are reused, never returned to the OS.
 //   gcbits    alloc/mark bitmaps for spans: free lists per size (8..128
 //       bytes in steps of 8), own leaf lock, blocks zeroed on reuse.
-#include <string.h>
-
 #include "mem/malloc.h"
+
+#include <string.h>
 
 enum {
     PERSISTENT_CHUNK = 256 << 10,
@@ -22,9 +22,9 @@ enum {
 };
 
 static struct {
-    Lock lock;           // guards the fields below
-    uintptr_t base;      // [lock] current chunk
-    uintptr_t off;       // [lock] bytes used in it
+    Lock lock;            // guards the fields below
+    uintptr_t base;       // [lock] current chunk
+    uintptr_t off;        // [lock] bytes used in it
     _Atomic uint64_t sys; // [atomic] bytes mapped in all
 } persist;
 
@@ -118,8 +118,8 @@ rt_fixalloc_free(FixAlloc *f, void *p)
 // ---- gcbits ---------------------------------------------------------------------
 
 static struct {
-    Lock lock;                        // leaf; guards free[]
-    void *free[GCBITS_MAX / 8 + 1];   // [lock] free blocks by size / 8
+    Lock lock;                      // leaf; guards free[]
+    void *free[GCBITS_MAX / 8 + 1]; // [lock] free blocks by size / 8
 } gcbits;
 
 uint8_t *

@@ -19,9 +19,9 @@
 // goroutine runs the cycle itself. m->locks is fenced with signal fences
 // so the compiler cannot move the allocation out of the window in which the
 // collector's stop-the-world signal leaves this M alone.
-#include <string.h>
-
 #include "mem/malloc.h"
+
+#include <string.h>
 
 uintptr_t rt_zerobase;
 
@@ -74,8 +74,8 @@ malloc_large(MCache *c, uintptr_t size, bool noscan, bool *needzero)
     s->freeindex = 1;
     s->alloc_count = 1;
     rt_mcentral_add_large(&rt_mheap.central[spc], s);
-    uint64_t live = atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize,
-                                              memory_order_relaxed);
+    uint64_t live =
+            atomic_fetch_add_explicit(&rt_mheap.heap_live, s->elemsize, memory_order_relaxed);
     rt_gc_check_trigger(live + s->elemsize);
     rt_stat_add(&c->nmalloc, 1);
     rt_stat_add(&c->total_alloc, s->elemsize);

@@ -86,11 +86,11 @@ enum {
     PAGE_SIZE = 1 << PAGE_SHIFT, // 8 KiB heap page (not the OS page)
     NUM_SIZE_CLASSES = 68,       // 67 small classes + class 0 (large)
     NUM_SPAN_CLASSES = NUM_SIZE_CLASSES << 1,
-    MAX_SMALL_SIZE = 32768,      // largest small object
-    SMALL_SIZE_DIV = 8,          // rt_size_to_class8 step, sizes <= SMALL_SIZE_MAX
+    MAX_SMALL_SIZE = 32768, // largest small object
+    SMALL_SIZE_DIV = 8,     // rt_size_to_class8 step, sizes <= SMALL_SIZE_MAX
     SMALL_SIZE_MAX = 1024,
-    LARGE_SIZE_DIV = 128,        // rt_size_to_class128 step above that
-    TINY_SIZE = 16,              // tiny allocator block
+    LARGE_SIZE_DIV = 128,           // rt_size_to_class128 step above that
+    TINY_SIZE = 16,                 // tiny allocator block
     TINY_SPAN_CLASS = (2 << 1) | 1, // class 2 (16 B), noscan
     MAX_OBJS_PER_SPAN = 1024,
 
@@ -103,8 +103,8 @@ enum {
 #define ARENA_BYTES   ((uintptr_t)1 << ARENA_SHIFT) // 64 MiB
 #define CHUNK_BYTES   ((uintptr_t)CHUNK_PAGES << PAGE_SHIFT)
 #define ARENA_ENTRIES ((uintptr_t)1 << ARENA_L2_BITS)
-#define HEAP_ADDR_MAX ((uintptr_t)1 << 48)          // arena table covers [0, 2^48)
-#define ARENA_HINT    ((uintptr_t)0x00c000000000)   // first hint, as Go
+#define HEAP_ADDR_MAX ((uintptr_t)1 << 48)        // arena table covers [0, 2^48)
+#define ARENA_HINT    ((uintptr_t)0x00c000000000) // first hint, as Go
 
 // ---- Size classes (sizeclass.c) -------------------------------------------
 
@@ -146,12 +146,12 @@ rt_spanclass_noscan(uint8_t spc)
 // Not locked itself: the owner's lock guards it (tagged at each use). Blocks
 // from fixalloc_alloc are zeroed.
 typedef struct FixAlloc {
-    uintptr_t size;   // [const] block size
-    void *list;       // free blocks, linked through their first word
-    uintptr_t chunk;  // current carve area [chunk, chunk + nchunk)
+    uintptr_t size;  // [const] block size
+    void *list;      // free blocks, linked through their first word
+    uintptr_t chunk; // current carve area [chunk, chunk + nchunk)
     uintptr_t nchunk;
-    uint64_t inuse;   // bytes handed out and not freed
-    uint64_t sys;     // bytes taken from rt_persistentalloc
+    uint64_t inuse; // bytes handed out and not freed
+    uint64_t sys;   // bytes taken from rt_persistentalloc
 } FixAlloc;
 void rt_fixalloc_init(FixAlloc *f, uintptr_t size);
 void *rt_fixalloc_alloc(FixAlloc *f);
@@ -196,27 +196,27 @@ typedef struct Span Span;
 // MCache's P; while on an MCentral list, [lock: that MCentral's lock]; the
 // page fields are [const] while in use.
 struct Span {
-    struct Span *next;      // [lock: list] on a SpanList (MCentral), or the FixAlloc list
-    struct Span *prev;      //
-    SpanList *list;         // [lock: list] the list it is on, or NULL
-    uintptr_t startaddr;    // [const] first byte
-    uintptr_t npages;       // [const] length in pages
-    uintptr_t limit;        // [const] end of the last object
-    uint64_t alloc_cache;   // [owner] inverted alloc_bits window at freeindex
-    uint32_t freeindex;     // [owner] slots below are allocated; next scan starts here
-    uint32_t nelems;        // [const] number of slots
-    uint32_t alloc_count;   // [owner] allocated slots
-    uintptr_t elemsize;     // [const] slot size; npages * PAGE_SIZE for a large span
-    uint32_t divmagic;      // [const] (offset * divmagic) >> 32 == offset / elemsize; 0 if large
-    uint8_t spanclass;      // [const]
-    uint8_t state;          // [lock: rt_mheap.lock] enum SpanState; read racily by rt_span_of
-    bool needzero;          // [owner] free slots may hold stale bytes
-    uint8_t *alloc_bits;    // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
-    uint8_t *gcmark_bits;   // [atomic bit sets by the collector]
-    uint8_t *gcmark_saved;  // [stw] real mark bits while GODEBUG=gccheckmark re-marks
+    struct Span *next;         // [lock: list] on a SpanList (MCentral), or the FixAlloc list
+    struct Span *prev;         //
+    SpanList *list;            // [lock: list] the list it is on, or NULL
+    uintptr_t startaddr;       // [const] first byte
+    uintptr_t npages;          // [const] length in pages
+    uintptr_t limit;           // [const] end of the last object
+    uint64_t alloc_cache;      // [owner] inverted alloc_bits window at freeindex
+    uint32_t freeindex;        // [owner] slots below are allocated; next scan starts here
+    uint32_t nelems;           // [const] number of slots
+    uint32_t alloc_count;      // [owner] allocated slots
+    uintptr_t elemsize;        // [const] slot size; npages * PAGE_SIZE for a large span
+    uint32_t divmagic;         // [const] (offset * divmagic) >> 32 == offset / elemsize; 0 if large
+    uint8_t spanclass;         // [const]
+    uint8_t state;             // [lock: rt_mheap.lock] enum SpanState; read racily by rt_span_of
+    bool needzero;             // [owner] free slots may hold stale bytes
+    uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
+    uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
+    uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
-    Lock speciallock;       // guards specials
-    Special *specials;      // [lock: speciallock] sorted by offset, then kind
+    Lock speciallock;          // guards specials
+    Special *specials;         // [lock: speciallock] sorted by offset, then kind
 };
 
 // Bytes of one alloc/mark bitmap for n slots: whole 64-bit words.
@@ -262,16 +262,16 @@ typedef struct PallocSum {
 // All fields but base/order are [lock: rt_mheap.lock] for writers; spans[]
 // and the page_* bitmaps are read without it (atomic loads).
 typedef struct HeapArena {
-    _Atomic(Span *) spans[PAGES_PER_ARENA]; // page -> in-use span; NULL for free pages
-    uint64_t pallocbits[PAGES_PER_ARENA / 64]; // 1 = page allocated
-    uint64_t scavbits[PAGES_PER_ARENA / 64];   // 1 = page released to the OS (reads zero)
+    _Atomic(Span *) spans[PAGES_PER_ARENA];             // page -> in-use span; NULL for free pages
+    uint64_t pallocbits[PAGES_PER_ARENA / 64];          // 1 = page allocated
+    uint64_t scavbits[PAGES_PER_ARENA / 64];            // 1 = page released to the OS (reads zero)
     _Atomic uint8_t page_inuse[PAGES_PER_ARENA / 8];    // first page of each in-use span
     _Atomic uint8_t page_marks[PAGES_PER_ARENA / 8];    // collector: span has marked objects
     _Atomic uint8_t page_specials[PAGES_PER_ARENA / 8]; // first page of spans with specials
-    PallocSum chunksum[CHUNKS_PER_ARENA];   // per 4 MiB chunk
-    PallocSum sum;                          // whole arena (coarse level)
-    uintptr_t base;                         // [const] first byte, ARENA_BYTES aligned
-    uint32_t order;                         // [lock: rt_mheap.lock] index in allarenas
+    PallocSum chunksum[CHUNKS_PER_ARENA];               // per 4 MiB chunk
+    PallocSum sum;                                      // whole arena (coarse level)
+    uintptr_t base;                                     // [const] first byte, ARENA_BYTES aligned
+    uint32_t order;                                     // [lock: rt_mheap.lock] index in allarenas
 } HeapArena;
 
 // ---- MCentral (mcentral.c) -------------------------------------------------
@@ -282,8 +282,8 @@ struct SpanList {
 };
 
 typedef struct MCentral {
-    Lock lock;         // guards the lists and the spans on them
-    uint8_t spanclass; // [const]
+    Lock lock;           // guards the lists and the spans on them
+    uint8_t spanclass;   // [const]
     SpanList partial[2]; // [lock] spans with free slots: [(sg/2)%2] swept, other unswept
     SpanList full[2];    // [lock] spans without free slots, same indexing
     uint8_t pad[RT_CACHE_LINE];
@@ -313,16 +313,16 @@ void rt_mcentral_add_large(MCentral *c, Span *s);
 // in malloc.c). Statistics are written by the owner with plain relaxed stores
 // and read relaxed by gort_read_memstats.
 struct MCache {
-    uintptr_t tiny;        // current tiny block, 0 if none
-    uintptr_t tinyoffset;  // next free byte in it
+    uintptr_t tiny;                // current tiny block, 0 if none
+    uintptr_t tinyoffset;          // next free byte in it
     Span *alloc[NUM_SPAN_CLASSES]; // cached span per span class (&rt_emptyspan if none)
     _Atomic uint64_t nmalloc;      // objects allocated (tiny blocks counted once)
     _Atomic uint64_t total_alloc;  // bytes allocated (slot or span size)
     _Atomic uint64_t ntiny;        // tiny allocations packed into blocks
     _Atomic uint64_t nfree;        // objects freed by sweeps run on this P
     _Atomic uint64_t total_free;   // bytes freed by sweeps run on this P
-    MCache *alllink;       // [lock: rt_mheap.mcache_lock] list of live MCaches
-    MCache *allprev;       //
+    MCache *alllink;               // [lock: rt_mheap.mcache_lock] list of live MCaches
+    MCache *allprev;               //
 };
 
 static inline void
@@ -352,7 +352,7 @@ rt_span_next_free_fast(Span *s)
         if (rt_likely(result < s->nelems)) {
             uint32_t freeidx = result + 1;
             if (freeidx % 64 == 0 && freeidx != s->nelems)
-                return NULL; // window exhausted: the slow path reloads it
+                return NULL;                    // window exhausted: the slow path reloads it
             s->alloc_cache = (cache >> b) >> 1; // b + 1 may be 64
             s->freeindex = freeidx;
             s->alloc_count++;
@@ -382,14 +382,14 @@ typedef struct MHeap {
     Lock mcache_lock;             // guards the MCache list
     MCache *allmcache;            // [lock: mcache_lock] live MCaches (for memstats)
     // Statistics, bytes. heap_idle = heap_sys - heap_inuse; released <= idle.
-    uint64_t heap_sys;            // [lock] arenas mapped
-    uint64_t heap_inuse;          // [lock] pages in in-use spans
-    uint64_t heap_released;       // [lock] free pages returned to the OS
-    uint64_t nspans;              // [lock] in-use spans
+    uint64_t heap_sys;      // [lock] arenas mapped
+    uint64_t heap_inuse;    // [lock] pages in in-use spans
+    uint64_t heap_released; // [lock] free pages returned to the OS
+    uint64_t nspans;        // [lock] in-use spans
     // Counters of MCaches that have been released, and of frees credited
     // outside any MCache.
     _Atomic uint64_t nmalloc, total_alloc, ntiny, nfree, total_free; // [atomic]
-    _Atomic uint64_t heap_live;   // [atomic] bytes in cached spans' slots + live objects
+    _Atomic uint64_t heap_live;         // [atomic] bytes in cached spans' slots + live objects
     MCentral central[NUM_SPAN_CLASSES]; // [const] the centrals (own locks)
 } MHeap;
 
@@ -452,8 +452,7 @@ rt_span_of(uintptr_t p)
 {
     if (rt_unlikely(p >= HEAP_ADDR_MAX))
         return NULL;
-    HeapArena *ha =
-            atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_acquire);
+    HeapArena *ha = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_acquire);
     if (ha == NULL)
         return NULL;
     Span *s = atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],

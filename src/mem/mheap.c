@@ -25,9 +25,9 @@
 // gcbits lock. Never held with an MCentral lock. HeapArena.spans[] and the
 // arena table are written under it and read without it (acquire loads), so
 // rt_span_of works from any thread, including a signal handler.
-#include <string.h>
-
 #include "mem/malloc.h"
+
+#include <string.h>
 
 MHeap rt_mheap;
 
@@ -433,7 +433,8 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
         int64_t pg = PAGES_PER_ARENA - 1;
         while (pg >= 0 && resident_free > bytes_to_keep) {
             uint32_t w = (uint32_t)pg / 64;
-            uint64_t cand = ~(a->pallocbits[w] | a->scavbits[w]) & word_mask(0, (uint32_t)pg % 64 + 1);
+            uint64_t cand =
+                    ~(a->pallocbits[w] | a->scavbits[w]) & word_mask(0, (uint32_t)pg % 64 + 1);
             if (cand == 0) {
                 pg = (int64_t)w * 64 - 1;
                 continue;
@@ -503,8 +504,7 @@ rt_span_add_special(Span *s, uintptr_t p, Special *sp)
             rt_unlock(&s->speciallock);
             return false;
         }
-        if ((*t)->offset > sp->offset ||
-            ((*t)->offset == sp->offset && (*t)->kind > sp->kind))
+        if ((*t)->offset > sp->offset || ((*t)->offset == sp->offset && (*t)->kind > sp->kind))
             break;
     }
     sp->next = *t;

@@ -100,7 +100,6 @@ static struct {
     _Atomic int64_t nown; // [atomic] live stacks with their own mapping
 } stacks;
 
-
 static size_t
 round_page(size_t n)
 {

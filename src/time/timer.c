@@ -333,8 +333,8 @@ rt_timers_next(void)
     int32_t n = atomic_load_explicit(&rt_gomaxprocs, memory_order_acquire);
     int64_t min = 0;
     for (int32_t i = 0; i < n; i++) {
-        int64_t w = atomic_load_explicit(&__atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i]->timer0when,
-                                         memory_order_acquire);
+        int64_t w = atomic_load_explicit(
+                &__atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i]->timer0when, memory_order_acquire);
         if (w != 0 && (min == 0 || w < min))
             min = w;
     }

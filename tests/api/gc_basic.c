@@ -5,12 +5,12 @@
 // buffers, a value held by a parked sender, an armed timer's channel.
 // Unreachable objects are freed (heap_alloc drops, finalizers run); noscan
 // memory does not keep its targets alive.
+#include "gort.h"
+#include "harness.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "gort.h"
-#include "harness.h"
 
 typedef struct Node {
     struct Node *next;

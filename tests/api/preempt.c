@@ -48,9 +48,13 @@ main(void)
         gort_go(reply, c);
         CHECK(gort_chan_recv(c, &v));
     }
-    gort_sleep(50 * MS);
+    // Both spinners make progress. Poll rather than trust one fixed sleep:
+    // on a loaded machine a 10 ms time slice stretches, but a spinner that
+    // is starved never gets here within 5 s.
+    for (int i = 0; i < 500 && (spins[1] == 0 || spins[0] <= seen); i++)
+        gort_sleep(10 * MS);
     CHECK(spins[1] > 0);
-    CHECK(spins[0] > seen); // both spinners make progress
+    CHECK(spins[0] > seen);
     CHECK(gort_nanotime() - t0 < 10000 * MS);
     CHECK_EQ(gort_num_goroutine(), 3);
     // main returns while both spin: the process exits.
