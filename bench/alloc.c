@@ -20,6 +20,14 @@ typedef struct Obj {
 Obj *volatile sink; // a global: a root for the collector
 uint64_t *volatile sink_noscan;
 
+static void
+print_num_gc(void)
+{
+    gort_memstats ms;
+    gort_read_memstats(&ms);
+    printf("# num_gc=%u\n", ms.num_gc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -48,6 +56,7 @@ main(int argc, char **argv)
     printf("alloc %ld objects of 32 bytes (%s): check %llu\n", n, noscan ? "noscan" : "scan",
            (unsigned long long)check);
     printf("# loop_ns=%lld\n", (long long)(t1 - t0));
+    print_num_gc();
     gort_keep_alive(anchor);
     return check == (uint64_t)n * (uint64_t)(n - 1) / 2 ? 0 : 1;
 }

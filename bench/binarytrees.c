@@ -59,6 +59,14 @@ job_goroutine(void *arg)
     gort_waitgroup_done(&wg);
 }
 
+static void
+print_num_gc(void)
+{
+    gort_memstats ms;
+    gort_read_memstats(&ms);
+    printf("# num_gc=%u\n", ms.num_gc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,5 +97,6 @@ main(int argc, char **argv)
         printf("%ld\t trees of depth %d\t check: %ld\n", jobs[i].iters, jobs[i].depth, jobs[i].sum);
 
     printf("long lived tree of depth %d\t check: %ld\n", max, check(long_lived));
+    print_num_gc();
     return 0;
 }

@@ -54,6 +54,14 @@ walk(const Node *n)
     return n == NULL ? 0 : 1 + walk(n->left) + walk(n->right);
 }
 
+static void
+print_num_gc(void)
+{
+    gort_memstats ms;
+    gort_read_memstats(&ms);
+    printf("# num_gc=%u\n", ms.num_gc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,5 +97,6 @@ main(int argc, char **argv)
     long ll = walk(long_lived);
     int ok = array[1000] == 1.0 / 1000;
     printf("long lived tree of depth %d: check %ld, array %s\n", max, ll, ok ? "ok" : "BAD");
+    print_num_gc();
     return ok && ll == tree_size(max) ? 0 : 1;
 }

@@ -279,6 +279,10 @@ def main():
                 f"{i}: {v[0].answer.splitlines()[-1]!r}" for i, v in res.items() if v))
         for impl, why in fails.items():
             notes.append(f"{w.id} [{impl}] failed: {why}")
+        ngc = [f"{IMPL_NAMES[i]} {v[-1].meas['num_gc']}" for i, v in res.items()
+               if v and "num_gc" in v[-1].meas]
+        if ngc and w.kind != "pause":
+            notes.append(f"{w.id}: collections (last run): " + ", ".join(ngc))
 
         def value(impl):
             v = res.get(impl)
@@ -342,10 +346,11 @@ def main():
         goversion = "Go (prebuilt)"
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.machine())
+    command = " ".join(["python3", "bench/run_mem.py"] + sys.argv[1:])
+    ncpu, when = len(os.sched_getaffinity(0)), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     parts = [
         "## Memory benchmarks (issue 3)\n",
-        f"`{' '.join(['python3', 'bench/run_mem.py'] + sys.argv[1:])}` on {os.cpu_count()} "
-        f"x {cpu}, {goversion}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"`{command}` on {ncpu} x {cpu} (of {os.cpu_count()} CPUs), {goversion}, {when}; "
         f"took {total:.0f} s; load average {load0:.1f} at the start, {load1:.1f} at the "
         "end (above the core count, other processes shared the CPUs and times are noisy).\n",
         "Times are medians of the runs column (runs alternate between implementations); "

@@ -202,6 +202,7 @@ struct M {
     uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
     uintptr_t g0_stack_hi;            //
     _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
+    RtArchFPCtl fpctl;                // [owner] thread's floating-point control state (asm.S)
     void *san_fiber;                  // [owner] TSan fiber of g0
     const void *san_stack_bottom;     // [owner] ASan: bounds of the stack being left
     size_t san_stack_size;

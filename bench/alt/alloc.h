@@ -4,6 +4,7 @@
 //   A_ALLOC(size)       a pointerful allocation
 //   A_ALLOC_NOSCAN(size) a pointer-free allocation
 //   A_FREE(p)           frees the previous object (a no-op for collectors)
+//   A_NUM_GC            optional: the number of collections, printed at the end
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,5 +59,8 @@ main(int argc, char **argv)
     printf("alloc %ld objects of 32 bytes (%s): check %llu\n", n, noscan ? "noscan" : "scan",
            (unsigned long long)check);
     printf("# loop_ns=%lld\n", (long long)(t1 - t0));
+#ifdef A_NUM_GC
+    printf("# num_gc=%lu\n", (unsigned long)A_NUM_GC);
+#endif
     return check == (uint64_t)n * (uint64_t)(n - 1) / 2 ? 0 : 1;
 }

@@ -6,4 +6,5 @@
 #define A_ALLOC(size)        GC_MALLOC(size)
 #define A_ALLOC_NOSCAN(size) GC_MALLOC_ATOMIC(size)
 #define A_FREE(p)            ((void)0)
+#define A_NUM_GC             GC_get_gc_no()
 #include "alloc.h"

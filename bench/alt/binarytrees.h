@@ -4,6 +4,7 @@
 //   BT_ALLOC(size)   an allocation (need not be zeroed: every field is set)
 //   BT_FREE_TREES    1 to free each tree after it is walked (manual heaps)
 //   BT_FREE(p)       the matching free (unused when BT_FREE_TREES is 0)
+//   BT_NUM_GC        optional: the number of collections, printed at the end
 // PAR=1 runs each depth in its own pthread (Boehm: redirected by GC_THREADS).
 #include <pthread.h>
 #include <stdio.h>
@@ -108,5 +109,8 @@ main(int argc, char **argv)
         printf("%ld\t trees of depth %d\t check: %ld\n", jobs[i].iters, jobs[i].depth, jobs[i].sum);
 
     printf("long lived tree of depth %d\t check: %ld\n", max, check_drop(long_lived));
+#ifdef BT_NUM_GC
+    printf("# num_gc=%lu\n", (unsigned long)BT_NUM_GC);
+#endif
     return 0;
 }

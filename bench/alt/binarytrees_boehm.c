@@ -7,4 +7,5 @@
 #define BT_INIT()      GC_INIT()
 #define BT_ALLOC(size) GC_MALLOC(size)
 #define BT_FREE_TREES  0
+#define BT_NUM_GC      GC_get_gc_no()
 #include "binarytrees.h"

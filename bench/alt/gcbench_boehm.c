@@ -87,5 +87,6 @@ main(int argc, char **argv)
     long ll = walk(long_lived);
     int ok = array[1000] == 1.0 / 1000;
     printf("long lived tree of depth %d: check %ld, array %s\n", max, ll, ok ? "ok" : "BAD");
+    printf("# num_gc=%lu\n", (unsigned long)GC_get_gc_no());
     return ok && ll == tree_size(max) ? 0 : 1;
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -18,6 +19,12 @@ var (
 	sink       *obj
 	sinkNoscan *[4]uint64
 )
+
+func printNumGC() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("# num_gc=%d\n", ms.NumGC)
+}
 
 func main() {
 	n := 100000000
@@ -50,6 +57,7 @@ func main() {
 	}
 	fmt.Printf("alloc %d objects of 32 bytes (%s): check %d\n", n, kind, check)
 	fmt.Printf("# loop_ns=%d\n", loop.Nanoseconds())
+	printNumGC()
 	if check != uint64(n)*uint64(n-1)/2 {
 		os.Exit(1)
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 )
@@ -40,6 +41,12 @@ func (j *job) run() {
 		sum += bottomUp(j.depth).check()
 	}
 	j.sum = sum
+}
+
+func printNumGC() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("# num_gc=%d\n", ms.NumGC)
 }
 
 func main() {
@@ -78,4 +85,5 @@ func main() {
 		fmt.Printf("%d\t trees of depth %d\t check: %d\n", j.iters, j.depth, j.sum)
 	}
 	fmt.Printf("long lived tree of depth %d\t check: %d\n", max, longLived.check())
+	printNumGC()
 }

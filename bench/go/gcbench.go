@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 )
 
@@ -42,6 +43,12 @@ func walk(n *Node) int {
 		return 0
 	}
 	return 1 + walk(n.left) + walk(n.right)
+}
+
+func printNumGC() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("# num_gc=%d\n", ms.NumGC)
 }
 
 func main() {
@@ -89,6 +96,7 @@ func main() {
 		status = "ok"
 	}
 	fmt.Printf("long lived tree of depth %d: check %d, array %s\n", max, ll, status)
+	printNumGC()
 	if !ok || ll != treeSize(max) {
 		os.Exit(1)
 	}

@@ -30,7 +30,7 @@
 enum {
     MARK_DEBUG = 0,
     WB_ENTRIES = 255,   // (addr, len) pairs per WorkBuf: 4 KiB
-    SHARE_MIN = 2 * 64, // a worker shares only above this many entries
+    SHARE_MIN = 2,      // a worker with this many entries shares when another waits
     MAX_WORKERS = 256,
     STACK_INIT = 1 << 16, // pairs in a fresh mark stack (1 MiB, lazily committed)
 };
@@ -47,6 +47,8 @@ typedef struct GCWork {
     uintptr_t cap;    // [owner] pairs it can hold
     uint64_t marked;  // [owner] bytes of objects this worker marked
     uint64_t cpu_ns;  // [owner] time spent marking this cycle
+    uint64_t idle_ns;        // [owner] time spent waiting for work this cycle
+    uint64_t nshare, nsteal; // [owner] buffers given and taken this cycle
     uint8_t pad[RT_CACHE_LINE];
 } GCWork;
 
@@ -117,14 +119,23 @@ wb_get_empty(void)
     return b;
 }
 
-// Moves up to WB_ENTRIES pairs from the top of w's stack to the global list.
+// Moves about half of w's stack (at most WB_ENTRIES pairs) to the global
+// list. A short stack gives its bottom entries, the oldest and usually the
+// biggest pieces of work (a tree's other subtrees); a deep one its top, so
+// sharing never copies more than a buffer's worth.
 static RT_NOINLINE void
 gcw_share(GCWork *w)
 {
     WorkBuf *b = wb_get_empty();
-    uintptr_t k = w->n / 2 < WB_ENTRIES ? w->n / 2 : WB_ENTRIES;
-    w->n -= k;
-    memcpy(b->e, w->stack + 2 * w->n, k * 2 * sizeof(uintptr_t));
+    uintptr_t k = (w->n + 1) / 2 < WB_ENTRIES ? (w->n + 1) / 2 : WB_ENTRIES;
+    if (w->n <= 4 * WB_ENTRIES) {
+        memcpy(b->e, w->stack, k * 2 * sizeof(uintptr_t));
+        memmove(w->stack, w->stack + 2 * k, (w->n - k) * 2 * sizeof(uintptr_t));
+        w->n -= k;
+    } else {
+        w->n -= k;
+        memcpy(b->e, w->stack + 2 * w->n, k * 2 * sizeof(uintptr_t));
+    }
     b->n = k;
     rt_lock(&work.lock);
     b->next = work.full;
@@ -226,10 +237,12 @@ drain_local(GCWork *w, const bool checkmark)
             len = GC_OBLET;
         }
         scan_words(w, p, p + len, checkmark);
-        if (!checkmark && w->n > SHARE_MIN &&
+        if (!checkmark && w->n >= SHARE_MIN &&
             atomic_load_explicit(&work.nwait, memory_order_relaxed) != 0 &&
-            atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0)
+            atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
             gcw_share(w);
+            w->nshare++;
+        }
     }
 }
 
@@ -250,15 +263,20 @@ mark_loop(GCWork *w)
     int64_t t0 = rt_nanotime();
     for (;;) {
         drain_local(w, false);
-        if (gcw_steal(w))
+        if (gcw_steal(w)) {
+            w->nsteal++;
             continue;
+        }
         atomic_fetch_add_explicit(&work.nwait, 1, memory_order_acq_rel);
         bool done = false;
+        int64_t ti = rt_nanotime();
         for (int spins = 0;; spins++) {
             if (atomic_load_explicit(&work.nfull, memory_order_acquire) != 0) {
                 atomic_fetch_sub_explicit(&work.nwait, 1, memory_order_acq_rel);
-                if (gcw_steal(w))
+                if (gcw_steal(w)) {
+                    w->nsteal++;
                     break;
+                }
                 atomic_fetch_add_explicit(&work.nwait, 1, memory_order_acq_rel);
                 continue;
             }
@@ -276,6 +294,7 @@ mark_loop(GCWork *w)
             else
                 rt_os_usleep(10);
         }
+        w->idle_ns += (uint64_t)(rt_nanotime() - ti);
         if (done)
             break;
     }
@@ -487,10 +506,13 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     for (uint32_t i = 0; i < work.nworkers; i++) {
         work.workers[i]->w.marked = 0;
         work.workers[i]->w.cpu_ns = 0;
+        work.workers[i]->w.idle_ns = 0;
+        work.workers[i]->w.nshare = work.workers[i]->w.nsteal = 0;
     }
     GCWork *w = &work.self;
     w->marked = 0;
     w->cpu_ns = 0;
+    w->idle_ns = w->nshare = w->nsteal = 0;
     heap_bounds();
     if (nproc > 1) {
         atomic_store_explicit(&work.ndone, nproc - 1, memory_order_relaxed);
@@ -519,6 +541,19 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
         cpu += work.workers[i]->w.cpu_ns;
     }
     *cpu_ns = cpu;
+    if (rt_debug.gctrace > 1) {
+        rt_printf("gc mark: starter busy %llu idle %llu us share %llu steal %llu\n",
+                  (unsigned long long)(w->cpu_ns - w->idle_ns) / 1000,
+                  (unsigned long long)w->idle_ns / 1000, (unsigned long long)w->nshare,
+                  (unsigned long long)w->nsteal);
+        for (uint32_t i = 0; i + 1 < nproc; i++) {
+            GCWork *x = &work.workers[i]->w;
+            rt_printf("gc mark: worker %u busy %llu idle %llu us share %llu steal %llu\n", i,
+                      (unsigned long long)(x->cpu_ns - x->idle_ns) / 1000,
+                      (unsigned long long)x->idle_ns / 1000, (unsigned long long)x->nshare,
+                      (unsigned long long)x->nsteal);
+        }
+    }
     return marked;
 }
 

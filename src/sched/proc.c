@@ -142,6 +142,33 @@ san_on_g(G *gp)
     (void)gp;
 }
 
+// TSan: a G changes hands between Ms through the lock-free run queues, and
+// the scheduler code that takes it off them (schedule, findrunnable, execute
+// and everything inlined there) is not instrumented (RT_G0_NORETURN_FN), so
+// TSan sees neither the acquire loads that take a G nor, for a G created on
+// one M and run on another, any edge from rt_newproc's writes (gp->fn,
+// gp->arg, gp->stack_size) to its first run. Every path that makes a G
+// runnable (runqput, globrunqput) releases on the G's address; execute
+// acquires there before switching to it, and the fiber switch carries that
+// on to the goroutine.
+static RT_ALWAYS_INLINE void
+san_release_g(G *gp)
+{
+#if RT_TSAN
+    __tsan_release(gp);
+#endif
+    (void)gp;
+}
+
+static RT_ALWAYS_INLINE void
+san_acquire_g(G *gp)
+{
+#if RT_TSAN
+    __tsan_acquire(gp);
+#endif
+    (void)gp;
+}
+
 // ---- Switching ---------------------------------------------------------------
 
 // Switches from the current goroutine to g0 and runs fn(gp) there; fn must
@@ -152,7 +179,7 @@ mcall(void (*fn)(G *), bool dying)
     M *m = rt_m();
     G *gp = m->curg;
     san_to_g0(m, gp, dying);
-    rt_arch_mcall(&gp->sched, m->g0->sched.sp, (void (*)(void *))fn, gp);
+    rt_arch_mcall(&gp->sched, m->g0->sched.sp, (void (*)(void *))fn, gp, &m->fpctl);
     san_on_g(gp);
 }
 
@@ -201,7 +228,7 @@ gfput(P *pp, G *gp)
             pp->gfree = g->schedlink;
             pp->ngfree--;
             g->schedlink = rt_sched.gfree;
-            rt_sched.gfree = g;
+            RT_STORE(rt_sched.gfree, g);
             rt_sched.ngfree++;
         }
         rt_unlock(&rt_sched.gflock);
@@ -211,11 +238,11 @@ gfput(P *pp, G *gp)
 static G *
 gfget(P *pp)
 {
-    if (pp->gfree == NULL && rt_sched.gfree != NULL) {
+    if (pp->gfree == NULL && RT_LOAD(rt_sched.gfree) != NULL) {
         rt_lock(&rt_sched.gflock);
         while (pp->ngfree < GFREE_BATCH && rt_sched.gfree) {
             G *g = rt_sched.gfree;
-            rt_sched.gfree = g->schedlink;
+            RT_STORE(rt_sched.gfree, g->schedlink);
             rt_sched.ngfree--;
             g->schedlink = pp->gfree;
             pp->gfree = g;
@@ -287,60 +314,88 @@ rt_gcount(void)
 
 // ---- Sudog cache -----------------------------------------------------------------
 
+// Sudogs come from a per-P cache without locks or atomics (runtime code is
+// never preempted, and the collector suspends no M inside it); the central
+// cache balances Ps. Zeroing is field by field: a 128-byte struct copy
+// compiles to "rep stos", whose start-up cost dominated channel ping-pong.
+static inline void
+sudog_clear(Sudog *s)
+{
+    s->g = NULL;
+    s->next = NULL;
+    s->prev = NULL;
+    s->elem = NULL;
+    s->c = NULL;
+    s->waitlink = NULL;
+    s->acquiretime = 0;
+    s->releasetime = 0;
+    s->ticket = 0;
+    s->is_select = false;
+    s->success = false;
+    s->addr = NULL;
+    s->parent = NULL;
+    s->waittail = NULL;
+    s->case_index = 0;
+}
+
+static RT_NOINLINE void
+sudog_refill(P *pp)
+{
+    rt_lock(&rt_sched.sudoglock);
+    while (pp->nsudogcache < SUDOG_LOCAL_MAX / 2 && rt_sched.sudogcache) {
+        Sudog *s = rt_sched.sudogcache;
+        rt_sched.sudogcache = s->next;
+        s->next = pp->sudogcache;
+        pp->sudogcache = s;
+        pp->nsudogcache++;
+    }
+    rt_unlock(&rt_sched.sudoglock);
+    if (pp->sudogcache == NULL) {
+        Sudog *s = rt_persistentalloc(sizeof(Sudog), RT_CACHE_LINE);
+        s->next = NULL;
+        pp->sudogcache = s;
+        pp->nsudogcache = 1;
+    }
+}
+
+static RT_NOINLINE void
+sudog_spill(P *pp)
+{
+    rt_lock(&rt_sched.sudoglock);
+    while (pp->nsudogcache > SUDOG_LOCAL_MAX / 2) {
+        Sudog *x = pp->sudogcache;
+        pp->sudogcache = x->next;
+        pp->nsudogcache--;
+        x->next = rt_sched.sudogcache;
+        rt_sched.sudogcache = x;
+    }
+    rt_unlock(&rt_sched.sudoglock);
+}
+
 Sudog *
 rt_sudog_acquire(void)
 {
-    M *m = rt_m();
-    m->locks++;
-    P *pp = m->p;
-    if (pp->sudogcache == NULL) {
-        rt_lock(&rt_sched.sudoglock);
-        while (pp->nsudogcache < SUDOG_LOCAL_MAX / 2 && rt_sched.sudogcache) {
-            Sudog *s = rt_sched.sudogcache;
-            rt_sched.sudogcache = s->next;
-            s->next = pp->sudogcache;
-            pp->sudogcache = s;
-            pp->nsudogcache++;
-        }
-        rt_unlock(&rt_sched.sudoglock);
-        if (pp->sudogcache == NULL) {
-            Sudog *s = rt_persistentalloc(sizeof(Sudog), RT_CACHE_LINE);
-            pp->sudogcache = s;
-            pp->nsudogcache = 1;
-        }
-    }
+    P *pp = rt_m()->p;
+    if (rt_unlikely(pp->sudogcache == NULL))
+        sudog_refill(pp);
     Sudog *s = pp->sudogcache;
     pp->sudogcache = s->next;
     pp->nsudogcache--;
-    m->locks--;
-    *s = (Sudog){0};
+    sudog_clear(s);
     return s;
 }
 
 void
 rt_sudog_release(Sudog *s)
 {
-    M *m = rt_m();
-    m->locks++;
-    P *pp = m->p;
+    P *pp = rt_m()->p;
     s->g = NULL;
     s->elem = NULL;
     s->c = NULL;
     s->next = pp->sudogcache;
     pp->sudogcache = s;
-    pp->nsudogcache++;
-    if (pp->nsudogcache >= SUDOG_LOCAL_MAX) {
-        rt_lock(&rt_sched.sudoglock);
-        while (pp->nsudogcache > SUDOG_LOCAL_MAX / 2) {
-            Sudog *x = pp->sudogcache;
-            pp->sudogcache = x->next;
-            pp->nsudogcache--;
-            x->next = rt_sched.sudogcache;
-            rt_sched.sudogcache = x;
-        }
-        rt_unlock(&rt_sched.sudoglock);
-    }
-    m->locks--;
+    if (rt_unlikely(++pp->nsudogcache >= SUDOG_LOCAL_MAX))
+        sudog_spill(pp);
 }
 
 // ---- Local run queue (lock-free; owner puts, anyone takes) ------------------
@@ -388,6 +443,7 @@ runqputslow(P *pp, G *gp, uint32_t head, uint32_t tail)
 static void
 runqput(P *pp, G *gp, bool next)
 {
+    san_release_g(gp);
     if (next) {
         G *old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
         if (old == NULL)
@@ -489,6 +545,7 @@ runqsteal(P *pp, P *p2, bool steal_runnext)
 static void
 globrunqput(G *gp)
 {
+    san_release_g(gp);
     gp->schedlink = NULL;
     if (rt_sched.runq_tail)
         rt_sched.runq_tail->schedlink = gp;
@@ -666,6 +723,7 @@ minit(M *m)
     m->g0->stack_lo = m->g0_stack_lo;
     m->g0->stack_hi = m->g0_stack_hi;
     m->g0->m = m;
+    m->fpctl = rt_arch_fpctl_read();
 #if RT_TSAN
     m->san_fiber = __tsan_get_current_fiber();
 #endif
@@ -863,6 +921,7 @@ execute(G *gp, bool inherit)
 {
     M *m = rt_m();
     P *pp = m->p;
+    san_acquire_g(gp);
     RT_STORE(m->curg, gp);
     RT_STORE(gp->m, m);
     RT_STORE(gp->preempt, false);
@@ -876,7 +935,7 @@ execute(G *gp, bool inherit)
         rt_arch_gobuf_init(&gp->sched, gp->stack_hi, goentry, gp);
     }
     san_to_g(m, gp);
-    rt_arch_gogo(&gp->sched);
+    rt_arch_gogo(&gp->sched, &m->fpctl);
 }
 
 static bool
@@ -1144,9 +1203,7 @@ rt_ready(G *gp, bool next)
     M *m = rt_m();
     P *pp = m ? m->p : NULL;
     if (pp) {
-        m->locks++;
         runqput(pp, gp, next);
-        m->locks--;
     } else {
         rt_lock(&rt_sched.lock);
         globrunqput(gp);
@@ -1342,7 +1399,7 @@ pdestroy(P *pp, P *to)
         G *g = pp->gfree;
         pp->gfree = g->schedlink;
         g->schedlink = rt_sched.gfree;
-        rt_sched.gfree = g;
+        RT_STORE(rt_sched.gfree, g);
         rt_sched.ngfree++;
     }
     pp->ngfree = 0;
@@ -1530,15 +1587,27 @@ rt_sysmon_start(void)
 
 enum { GC_STOP_RESIGNAL_NS = 100 * 1000 };
 
+// The P is marked running again before gcsuspend is checked (seq_cst on both
+// sides, as Dekker): a stop that began before this M was scheduled after
+// the last restart either sees P_RUNNING and signals again, or is seen here
+// and the M stays stopped with its saved registers (still valid: it has not
+// run). Without this, a stopper could count the stale P_GCSTOP of an M that
+// had not woken yet, and the M would then run during the next mark.
 static void
 gc_wait_epoch(M *m, P *pp)
 {
     uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire);
-    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
-    while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
-        rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
+    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
+    for (;;) {
+        while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
+            rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
+        epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire);
+        atomic_store_explicit(&pp->status, P_RUNNING, memory_order_seq_cst);
+        if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst))
+            break;
+        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
+    }
     m->gc_sp = 0;
-    atomic_store_explicit(&pp->status, P_RUNNING, memory_order_release);
 }
 
 void
@@ -1604,7 +1673,8 @@ rt_gc_stop_world(void)
         bool resignal = now - last_signal >= GC_STOP_RESIGNAL_NS;
         for (int32_t i = 0; i < np; i++) {
             P *pp = rt_allp[i];
-            if (atomic_load_explicit(&pp->status, memory_order_acquire) == P_GCSTOP)
+            // seq_cst: pairs with gc_wait_epoch's store-then-check.
+            if (atomic_load_explicit(&pp->status, memory_order_seq_cst) == P_GCSTOP)
                 continue;
             all = false;
             M *mp = RT_LOAD(pp->m);

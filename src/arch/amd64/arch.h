@@ -60,11 +60,29 @@ rt_arch_getsp(void)
 // Context switch (asm.S). A suspended context is a frame of saved registers
 // on its own stack (layout in offsets.h); Gobuf holds only its sp.
 struct Gobuf;
-// Saves the current context into *save, switches to the stack g0sp and calls
-// fn(arg) there; fn never returns.
-void rt_arch_mcall(struct Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg);
-// Resumes the context in *buf; the current context is abandoned.
-__attribute__((noreturn)) void rt_arch_gogo(struct Gobuf *buf);
+// Floating-point control state of a thread as the switch code tracks it:
+// MXCSR (low 32 bits) and the x87 control word (next 16 bits). Reading
+// these registers is slow (stmxcsr is about 13 cycles on Zen), so each M
+// remembers what its thread holds: mcall records it, gogo compares the
+// resumed context's value with it and loads the registers only on a change.
+typedef uint64_t RtArchFPCtl;
+// Saves the current context into *save, records the thread's floating-point
+// control state in *fpctl, switches to the stack g0sp and calls fn(arg)
+// there; fn never returns.
+void rt_arch_mcall(struct Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg,
+                   RtArchFPCtl *fpctl);
+// Resumes the context in *buf (the current context is abandoned); *fpctl
+// is the thread's current floating-point control state, updated if changed.
+__attribute__((noreturn)) void rt_arch_gogo(struct Gobuf *buf, RtArchFPCtl *fpctl);
+// Reads the thread's floating-point control state (thread start).
+static inline RtArchFPCtl
+rt_arch_fpctl_read(void)
+{
+    uint32_t mxcsr;
+    uint16_t cw;
+    __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(cw));
+    return (RtArchFPCtl)mxcsr | ((RtArchFPCtl)cw << 32);
+}
 // Builds the initial frame of a new goroutine on [lo, hi) so that rt_arch_gogo
 // enters rt_arch_gostart, which calls fn(arg) and then rt_goexit1().
 void rt_arch_gobuf_init(struct Gobuf *buf, uintptr_t hi, void (*fn)(void *), void *arg);

@@ -12,7 +12,8 @@
 
 	.text
 
-// void rt_arch_mcall(Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg)
+// void rt_arch_mcall(Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void *arg,
+//                    RtArchFPCtl *fpctl)
 	.globl	rt_arch_mcall
 	.hidden	rt_arch_mcall
 	.type	rt_arch_mcall, @function
@@ -25,9 +26,14 @@ rt_arch_mcall:
 	pushq	%r13
 	pushq	%r14
 	pushq	%r15
-	subq	$8, %rsp
+	pushq	$0
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
+	// *fpctl = the same, each load reading back exactly one store.
+	movl	(%rsp), %eax
+	movl	%eax, (%r8)
+	movzwl	4(%rsp), %eax
+	movw	%ax, 4(%r8)
 	movq	%rsp, GOBUF_SP(%rdi)
 	movq	%rsi, %rsp
 	movq	%rcx, %rdi
@@ -37,7 +43,7 @@ rt_arch_mcall:
 	.cfi_endproc
 	.size	rt_arch_mcall, .-rt_arch_mcall
 
-// void rt_arch_gogo(Gobuf *buf)  (noreturn)
+// void rt_arch_gogo(Gobuf *buf, RtArchFPCtl *fpctl)  (noreturn)
 	.globl	rt_arch_gogo
 	.hidden	rt_arch_gogo
 	.type	rt_arch_gogo, @function
@@ -45,9 +51,22 @@ rt_arch_mcall:
 rt_arch_gogo:
 	.cfi_startproc
 	movq	GOBUF_SP(%rdi), %rsp
+	// Load MXCSR and the x87 control word only if the resumed context's
+	// differ from what this thread holds (*fpctl): both loads are slow and
+	// almost every context has the defaults.
+	movl	(%rsi), %eax
+	cmpl	(%rsp), %eax
+	je	1f
 	ldmxcsr	(%rsp)
+	movl	(%rsp), %eax
+	movl	%eax, (%rsi)
+1:	movzwl	4(%rsi), %eax
+	cmpw	4(%rsp), %ax
+	je	2f
 	fldcw	4(%rsp)
-	addq	$8, %rsp
+	movzwl	4(%rsp), %eax
+	movw	%ax, 4(%rsi)
+2:	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13

@@ -435,12 +435,12 @@ gc_suspend(M *mp, ucontext_t *uc)
 {
     greg_t *r = uc->uc_mcontext.gregs;
     uintptr_t regs[RT_ARCH_NGREG] = {
-        (uintptr_t)r[REG_RAX], (uintptr_t)r[REG_RBX], (uintptr_t)r[REG_RCX],
-        (uintptr_t)r[REG_RDX], (uintptr_t)r[REG_RSI], (uintptr_t)r[REG_RDI],
-        (uintptr_t)r[REG_RBP], (uintptr_t)r[REG_R8],  (uintptr_t)r[REG_R9],
-        (uintptr_t)r[REG_R10], (uintptr_t)r[REG_R11], (uintptr_t)r[REG_R12],
-        (uintptr_t)r[REG_R13], (uintptr_t)r[REG_R14], (uintptr_t)r[REG_R15],
-        (uintptr_t)r[REG_RIP],
+            (uintptr_t)r[REG_RAX], (uintptr_t)r[REG_RBX], (uintptr_t)r[REG_RCX],
+            (uintptr_t)r[REG_RDX], (uintptr_t)r[REG_RSI], (uintptr_t)r[REG_RDI],
+            (uintptr_t)r[REG_RBP], (uintptr_t)r[REG_R8],  (uintptr_t)r[REG_R9],
+            (uintptr_t)r[REG_R10], (uintptr_t)r[REG_R11], (uintptr_t)r[REG_R12],
+            (uintptr_t)r[REG_R13], (uintptr_t)r[REG_R14], (uintptr_t)r[REG_R15],
+            (uintptr_t)r[REG_RIP],
     };
     // A preemption request may have been folded into this signal: let
     // sysmon ask again later.
