@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static atomic_int harness_passed;
 static atomic_int harness_failed;
@@ -59,5 +60,20 @@ harness_summary(void)
 }
 
 #define MS ((int64_t)1000000) // nanoseconds in a millisecond
+
+// harness_scaled(n): a workload size (goroutines, rounds) divided by
+// GORT_TEST_SCALE, at least 1. tests/CMakeLists.txt sets GORT_TEST_SCALE
+// only for sanitizer builds (and tools/valgrind-tests.py under valgrind),
+// where each goroutine and access costs far more; the release build runs at
+// full size. Tests must derive every expected value from the scaled sizes.
+static inline long
+harness_scaled(long n)
+{
+    const char *s = getenv("GORT_TEST_SCALE");
+    long d = s != NULL ? atol(s) : 1;
+    if (d <= 1)
+        return n;
+    return n / d > 0 ? n / d : 1;
+}
 
 #endif // GORT_TEST_HARNESS_H

@@ -54,6 +54,15 @@
 
 #include "mem/malloc.h"
 
+// Conservative scanning reads whole stacks (ASan redzones, fake frames) and
+// memory other threads wrote before they were stopped by a signal (which
+// TSan cannot see as a synchronisation): the scanning loops are exempt.
+#if defined(__clang__)
+#define GC_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "memory")))
+#else
+#define GC_NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize_thread))
+#endif
+
 enum {
     GC_DEFAULT_PERCENT = 100,
     GC_OBLET = 128 << 10, // large objects are scanned in pieces of this size
@@ -95,6 +104,8 @@ uint64_t rt_gc_nonheap_bytes(void);
 // sysmon, once a second: readies the forcegc goroutine when no cycle ran
 // for GC_FORCE_PERIOD_NS. Runs on sysmon's M (no P); takes a leaf Lock.
 void rt_gc_sysmon_tick(int64_t now);
+// Is sp on the forcegc goroutine's stack? (rt_gc_runtime_stack)
+bool rt_gc_forcegc_stack(uintptr_t sp);
 // Prints the gctrace line of the cycle just finished.
 typedef struct GCCycleStats {
     uint32_t n;
@@ -121,6 +132,9 @@ bool rt_gc_sweep_one(void);
 void rt_gc_sweep_reset(void);
 // Wakes the background sweeper (starting it if needed). User goroutine.
 void rt_gc_sweeper_kick(void);
+// True if sp lies on the stack of a runtime goroutine that holds no heap
+// pointers (the sweeper, forcegc): the collector does not scan those.
+bool rt_gc_runtime_stack(uintptr_t sp);
 // Returns free pages to the OS down to what the goal and the limit allow.
 void rt_gc_scavenge(void);
 // Calls fn for every in-use span ([stw]).

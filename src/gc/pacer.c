@@ -165,6 +165,13 @@ start_helpers(void)
     rt_gc_finq_kick();
 }
 
+bool
+rt_gc_forcegc_stack(uintptr_t sp)
+{
+    G *gp = helpers.forcegc;
+    return gp != NULL && sp >= gp->stack_lo && sp < gp->stack_hi;
+}
+
 void
 rt_gc_malloc_slow(void)
 {

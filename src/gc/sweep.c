@@ -220,6 +220,15 @@ rt_gc_sweeper_kick(void)
         rt_ready(gp, false);
 }
 
+bool
+rt_gc_runtime_stack(uintptr_t sp)
+{
+    G *gp = sweeper.g;
+    if (gp != NULL && sp >= gp->stack_lo && sp < gp->stack_hi)
+        return true;
+    return rt_gc_forcegc_stack(sp);
+}
+
 // ---- Span walks (world stopped) ---------------------------------------------------
 
 static void

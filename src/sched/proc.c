@@ -37,6 +37,15 @@
 #if RT_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define RT_VALGRIND 1
+#endif
+#endif
+#ifndef RT_VALGRIND
+#define RT_VALGRIND 0
+#endif
 
 enum {
     GFREE_LOCAL_MAX = 64,
@@ -94,9 +103,30 @@ static P *releasep(void);
 #define RT_G0_NORETURN_FN
 #endif
 
+// Valgrind (memcheck) keeps [sp - red zone, sp) addressable by marking it
+// as sp moves down, and marks what lies below a rising sp no-access. A jump
+// to another stack (every goroutine stack and g0 stack is registered with
+// VALGRIND_STACK_REGISTER, so it is seen as a switch) marks nothing: the
+// red zone under the target's sp may still be no-access from frames that
+// returned there long ago (g0 re-enters at the same sp on every mcall), and
+// the switch code's first push would be an invalid write. Make it
+// addressable before each switch. vg_running is set once at boot.
+static bool vg_running; // [const after rt_procinit]
+
+static RT_ALWAYS_INLINE void
+vg_stack_switch(uintptr_t sp)
+{
+#if RT_VALGRIND
+    if (rt_unlikely(vg_running))
+        (void)VALGRIND_MAKE_MEM_UNDEFINED(sp - RT_ARCH_REDZONE, RT_ARCH_REDZONE);
+#endif
+    (void)sp;
+}
+
 static RT_ALWAYS_INLINE void
 san_to_g0(M *m, G *gp, bool dying)
 {
+    vg_stack_switch(m->g0->sched.sp);
 #if RT_ASAN
     __sanitizer_start_switch_fiber(dying ? NULL : &gp->san_fake_stack, (const void *)m->g0_stack_lo,
                                    (size_t)(m->g0_stack_hi - m->g0_stack_lo));
@@ -120,6 +150,7 @@ san_on_g0(void)
 static RT_ALWAYS_INLINE void
 san_to_g(M *m, G *gp)
 {
+    vg_stack_switch(gp->sched.sp);
 #if RT_ASAN
     __sanitizer_start_switch_fiber(NULL, (const void *)gp->stack_lo,
                                    (size_t)(gp->stack_hi - gp->stack_lo));
@@ -238,6 +269,9 @@ gfput(P *pp, G *gp)
 static G *
 gfget(P *pp)
 {
+    // The global list is peeked at without gflock (a stale answer only
+    // costs an allocation or a lock round trip): its writers store the head
+    // with RT_STORE so that the peek is a well-defined relaxed race.
     if (pp->gfree == NULL && RT_LOAD(rt_sched.gfree) != NULL) {
         rt_lock(&rt_sched.gflock);
         while (pp->ngfree < GFREE_BATCH && rt_sched.gfree) {
@@ -727,6 +761,13 @@ minit(M *m)
 #if RT_TSAN
     m->san_fiber = __tsan_get_current_fiber();
 #endif
+#if RT_VALGRIND
+    // Every switch between this g0 and a goroutine must be seen as a stack
+    // switch (see vg_stack_switch), m0's main-thread stack included. Ms
+    // never exit, so the registration is never undone.
+    if (vg_running)
+        (void)VALGRIND_STACK_REGISTER(m->g0_stack_lo, m->g0_stack_hi);
+#endif
     rt_signal_minit(m);
 }
 
@@ -804,8 +845,27 @@ stopm_timed(int64_t until)
 }
 
 // Starts an M (idle or new) to run pp; pp NULL: take an idle P.
+static void startm1(P *pp, bool spinning);
+
+// The M that hands a P to another M must not be stopped by the collector
+// (rt_gc_stop_world) half way: the P would be in transit to an M that is
+// never woken or created, and the stop would wait for it forever. Holding
+// m->locks defers the suspension until the hand-off is done.
 static void
 startm(P *pp, bool spinning)
+{
+    M *self = rt_m();
+    if (self != NULL)
+        self->locks++;
+    atomic_signal_fence(memory_order_seq_cst);
+    startm1(pp, spinning);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (self != NULL)
+        self->locks--;
+}
+
+static void
+startm1(P *pp, bool spinning)
 {
     rt_lock(&rt_sched.lock);
     if (pp == NULL) {
@@ -1433,7 +1493,7 @@ procresize(int32_t nprocs)
     atomic_store_explicit(&rt_gomaxprocs, nprocs, memory_order_release);
 
     if (m->p && m->p->id >= nprocs) {
-        m->p->m = NULL;
+        RT_STORE(m->p->m, NULL);
         m->p = NULL;
     }
     if (m->p == NULL) {
@@ -1466,6 +1526,9 @@ procresize(int32_t nprocs)
 void
 rt_procinit(int32_t nprocs)
 {
+#if RT_VALGRIND
+    vg_running = RUNNING_ON_VALGRIND != 0; // before any M but m0 exists
+#endif
     rt_lock(&rt_sched.lock);
     procresize(nprocs);
     rt_unlock(&rt_sched.lock);
@@ -1557,8 +1620,11 @@ gort_exit(int code)
 
 // The process is about to exit from a goroutine (main returned): under
 // TSan, hand the thread its own fiber back so that TSan's exit-time work
-// runs in the thread's context, not in a goroutine's.
-void
+// runs in the thread's context, not in a goroutine's. Not instrumented: an
+// instrumented function would push its entry on the goroutine's shadow
+// stack and pop it at return from the thread's (empty) one, leaving that
+// one's position below its start, where exit's atexit wrappers then write.
+RT_G0_NORETURN_FN void
 rt_sched_before_exit(void)
 {
 #if RT_TSAN

@@ -7,6 +7,7 @@
 #define N 5000
 static atomic_int started, finished;
 static atomic_long total;
+static int n; // N, scaled (harness_scaled)
 
 static void
 worker(void *arg)
@@ -24,21 +25,21 @@ static void
 test_many_blocked(void)
 {
     gort_chan *gate = gort_chan_make(sizeof(long), 0);
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < n; i++)
         gort_go(worker, gate);
-    CHECK_EQ(gort_num_goroutine(), N + 1);
+    CHECK_EQ(gort_num_goroutine(), n + 1);
     int64_t deadline = gort_nanotime() + 20000 * MS;
-    while (atomic_load(&started) < N && gort_nanotime() < deadline)
+    while (atomic_load(&started) < n && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
-    CHECK_EQ(atomic_load(&started), N);
-    for (long i = 1; i <= N / 2; i++)
+    CHECK_EQ(atomic_load(&started), n);
+    for (long i = 1; i <= n / 2; i++)
         gort_chan_send(gate, &i); // wake half of them one by one
     gort_chan_close(gate);        // and the rest at once
     while (gort_num_goroutine() > 1 && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK_EQ(gort_num_goroutine(), 1);
-    CHECK_EQ(atomic_load(&finished), N);
-    CHECK_EQ(atomic_load(&total), (long)(N / 2) * (N / 2 + 1) / 2);
+    CHECK_EQ(atomic_load(&finished), n);
+    CHECK_EQ(atomic_load(&total), (long)(n / 2) * (n / 2 + 1) / 2);
 }
 
 // Goroutines that spawn goroutines: a binary tree 12 levels deep.
@@ -70,6 +71,7 @@ test_spawn_tree(void)
 int
 main(void)
 {
+    n = (int)harness_scaled(N);
     RUN(test_many_blocked);
     RUN(test_spawn_tree);
     return harness_summary();

@@ -13,6 +13,7 @@ static gort_rwmutex rw;
 static long table[16]; // guarded by rw
 static gort_waitgroup wg;
 static atomic_int violations;
+static long ng; // NG, scaled (harness_scaled)
 
 static void
 hammer(void *arg)
@@ -79,14 +80,16 @@ cond_consumer(void *arg)
 int
 main(void)
 {
+    ng = harness_scaled(NG);
     int64_t t0 = gort_nanotime();
-    gort_waitgroup_add(&wg, NG);
-    for (intptr_t i = 0; i < NG; i++)
+    gort_waitgroup_add(&wg, ng);
+    for (intptr_t i = 0; i < ng; i++)
         gort_go(hammer, (void *)i);
     gort_waitgroup_wait(&wg);
-    CHECK_EQ(counter, (long)NG * ITER);
+    CHECK_EQ(counter, ng * ITER);
     CHECK_EQ(atomic_load(&violations), 0);
-    CHECK_EQ(table[0], (long)(NG / 10) * (ITER / 10));
+    // Writers: the ids that are multiples of 10, each every 10th iteration.
+    CHECK_EQ(table[0], ((ng + 9) / 10) * ((ITER + 9) / 10));
 
     gort_waitgroup_add(&wg, 100);
     for (int i = 0; i < 50; i++) {

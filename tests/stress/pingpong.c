@@ -17,6 +17,7 @@ typedef struct {
 
 static gort_waitgroup wg;
 static atomic_int bad;
+static int npairs, nring; // NPAIRS and RING, scaled (harness_scaled)
 
 static void
 pinger(void *arg)
@@ -48,8 +49,8 @@ static void
 test_pairs(void)
 {
     static Pair pairs[NPAIRS];
-    gort_waitgroup_add(&wg, 2 * NPAIRS);
-    for (int i = 0; i < NPAIRS; i++) {
+    gort_waitgroup_add(&wg, 2 * npairs);
+    for (int i = 0; i < npairs; i++) {
         pairs[i].ping = gort_chan_make(sizeof(int), 0);
         pairs[i].pong = gort_chan_make(sizeof(int), 0);
         gort_go(ponger, &pairs[i]);
@@ -77,23 +78,25 @@ ring_node(void *arg)
 static void
 test_ring(void)
 {
-    for (int i = 0; i <= RING; i++)
+    for (int i = 0; i <= nring; i++)
         ring[i] = gort_chan_make(sizeof(long), 0);
-    for (intptr_t i = 0; i < RING; i++)
+    for (intptr_t i = 0; i < nring; i++)
         gort_go(ring_node, (void *)i);
     long tok = 0;
     for (int lap = 0; lap < LAPS; lap++) {
         gort_chan_send(ring[0], &tok);
-        CHECK(gort_chan_recv(ring[RING], &tok));
+        CHECK(gort_chan_recv(ring[nring], &tok));
     }
-    CHECK_EQ(tok, (long)RING * LAPS);
+    CHECK_EQ(tok, (long)nring * LAPS);
     gort_chan_close(ring[0]);
-    CHECK(!gort_chan_recv(ring[RING], &tok)); // the close went all the way round
+    CHECK(!gort_chan_recv(ring[nring], &tok)); // the close went all the way round
 }
 
 int
 main(void)
 {
+    npairs = (int)harness_scaled(NPAIRS);
+    nring = (int)harness_scaled(RING);
     int64_t t0 = gort_nanotime();
     RUN(test_pairs);
     RUN(test_ring);

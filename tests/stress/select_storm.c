@@ -15,16 +15,17 @@ static gort_chan *chans[NCH];
 static gort_chan *quit;
 static gort_waitgroup prod_wg, cons_wg;
 static atomic_long received_sum, received_n;
+static long per; // PER, scaled (harness_scaled)
 
 static void
 producer(void *arg)
 {
-    long base = (long)(intptr_t)arg * PER;
+    long base = (long)(intptr_t)arg * per;
     long v;
     gort_case cases[NCH];
     for (int i = 0; i < NCH; i++)
         cases[i] = (gort_case){.chan = chans[i], .dir = GORT_SEND, .elem = &v};
-    for (long i = 1; i <= PER; i++) {
+    for (long i = 1; i <= per; i++) {
         v = base + i;
         if (gort_select(cases, NCH, false) < 0) // try first, then block
             gort_select(cases, NCH, true);
@@ -82,6 +83,7 @@ timer_noise(void *arg)
 int
 main(void)
 {
+    per = harness_scaled(PER);
     int64_t t0 = gort_nanotime();
     for (int i = 0; i < NCH; i++)
         chans[i] = gort_chan_make(sizeof(long), (size_t)(i % 3) * 4);
@@ -97,7 +99,7 @@ main(void)
     gort_waitgroup_wait(&prod_wg);
     gort_chan_close(quit);
     gort_waitgroup_wait(&cons_wg);
-    long total = (long)NPROD * PER;
+    long total = (long)NPROD * per;
     CHECK_EQ(atomic_load(&received_n), total);
     CHECK_EQ(atomic_load(&received_sum), total * (total + 1) / 2);
     fprintf(stderr, "    %.2f s at GOMAXPROCS=%d\n", (gort_nanotime() - t0) / 1e9,

@@ -8,6 +8,7 @@
 #define N 100000
 static gort_waitgroup wg;
 static atomic_long sum;
+static long n; // N, scaled (harness_scaled)
 
 static void
 add_one(void *arg)
@@ -20,24 +21,25 @@ static void
 test_all_at_once(void)
 {
     atomic_store(&sum, 0);
-    gort_waitgroup_add(&wg, N);
-    for (intptr_t i = 1; i <= N; i++)
+    gort_waitgroup_add(&wg, n);
+    for (intptr_t i = 1; i <= n; i++)
         gort_go(add_one, (void *)i);
     gort_waitgroup_wait(&wg);
-    CHECK_EQ(atomic_load(&sum), (long)N * (N + 1) / 2);
+    CHECK_EQ(atomic_load(&sum), n * (n + 1) / 2);
 }
 
 static void
 test_waves(void)
 {
     atomic_store(&sum, 0);
+    long per_wave = n / 100 > 0 ? n / 100 : 1;
     for (int wave = 0; wave < 100; wave++) {
-        gort_waitgroup_add(&wg, N / 100);
-        for (int i = 0; i < N / 100; i++)
+        gort_waitgroup_add(&wg, per_wave);
+        for (long i = 0; i < per_wave; i++)
             gort_go(add_one, (void *)(intptr_t)1);
         gort_waitgroup_wait(&wg);
     }
-    CHECK_EQ(atomic_load(&sum), N);
+    CHECK_EQ(atomic_load(&sum), 100 * per_wave);
     int64_t deadline = gort_nanotime() + 10000 * MS;
     while (gort_num_goroutine() > 1 && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
@@ -47,6 +49,7 @@ test_waves(void)
 int
 main(void)
 {
+    n = harness_scaled(N);
     int64_t t0 = gort_nanotime();
     RUN(test_all_at_once);
     RUN(test_waves);

@@ -36,6 +36,15 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 // Section bounds provided by the linker when the runtime is linked with its
 // code in a section named gort_text; NULL when there is no such section.
 extern char __start_gort_text[] __attribute__((weak, visibility("hidden")));
@@ -522,6 +531,14 @@ void
 rt_signal_init(void)
 {
     find_text();
+    // Async preemption is off under Valgrind, as with GODEBUG=asyncpreemptoff=1:
+    // sigurg "calls" rt_arch_async_preempt by writing a return address below
+    // the interrupted sp, under the red zone, which memcheck rightly reports
+    // as an invalid write to the stack (and it runs one thread at a time, so
+    // cooperative preemption loses nothing there). Loops without calls then
+    // spin as in Go with asyncpreemptoff=1.
+    if (RUNNING_ON_VALGRIND)
+        rt_debug.asyncpreemptoff = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sighandler;
