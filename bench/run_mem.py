@@ -37,6 +37,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no bench/__pycache__ from importing run.py
 import run as sched_run  # noqa: E402  (build_go: bench/go/<prog>.go -> BUILD/bench/go)
 
 IMPL_NAMES = {"gort": "gort", "go": "Go", "boehm": "Boehm", "boehm2": "Boehm 2 markers",
@@ -351,8 +352,9 @@ def main():
     parts = [
         "## Memory benchmarks (issue 3)\n",
         f"`{command}` on {ncpu} x {cpu} (of {os.cpu_count()} CPUs), {goversion}, {when}; "
-        f"took {total:.0f} s; load average {load0:.1f} at the start, {load1:.1f} at the "
-        "end (above the core count, other processes shared the CPUs and times are noisy).\n",
+        f"took {total:.0f} s; load average {load0:.1f} at the start, {load1:.1f} at the end"
+        + (" (above the core count: other processes shared the CPUs, times are noisy)"
+           if max(load0, load1) > ncpu + 0.5 else "") + ".\n",
         "Times are medians of the runs column (runs alternate between implementations); "
         "seconds of wall time, except the alloc rows: the program's own loop time per "
         "object in ns. RSS is the peak over the runs. Boehm runs with GC_MARKERS=1, "

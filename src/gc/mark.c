@@ -29,11 +29,14 @@
 
 enum {
     MARK_DEBUG = 0,
-    WB_ENTRIES = 255,   // (addr, len) pairs per WorkBuf: 4 KiB
-    SHARE_MIN = 2,      // a worker with this many entries shares when another waits
+    WB_ENTRIES = 255, // (addr, len) pairs per WorkBuf: 4 KiB
+    SHARE_MIN = 2,    // a worker with this many entries shares when another waits
     MAX_WORKERS = 256,
     STACK_INIT = 1 << 16, // pairs in a fresh mark stack (1 MiB, lazily committed)
+    GEN_NPROC_BITS = 9,   // work.gen = cycle << 9 | nproc (nproc <= MAX_WORKERS)
+    GEN_NPROC_MASK = (1 << GEN_NPROC_BITS) - 1,
 };
+#define GC_HEAP_PER_WORKER ((uint64_t)8 << 20) // heap per mark worker (small heaps)
 
 typedef struct WorkBuf {
     struct WorkBuf *next;
@@ -42,11 +45,11 @@ typedef struct WorkBuf {
 } WorkBuf;
 
 typedef struct GCWork {
-    uintptr_t *stack; // [owner] pairs: stack[2i] address, stack[2i+1] length
-    uintptr_t n;      // [owner] pairs on the stack
-    uintptr_t cap;    // [owner] pairs it can hold
-    uint64_t marked;  // [owner] bytes of objects this worker marked
-    uint64_t cpu_ns;  // [owner] time spent marking this cycle
+    uintptr_t *stack;        // [owner] pairs: stack[2i] address, stack[2i+1] length
+    uintptr_t n;             // [owner] pairs on the stack
+    uintptr_t cap;           // [owner] pairs it can hold
+    uint64_t marked;         // [owner] bytes of objects this worker marked
+    uint64_t cpu_ns;         // [owner] time spent marking this cycle
     uint64_t idle_ns;        // [owner] time spent waiting for work this cycle
     uint64_t nshare, nsteal; // [owner] buffers given and taken this cycle
     uint8_t pad[RT_CACHE_LINE];
@@ -59,19 +62,19 @@ typedef struct Worker {
 } Worker;
 
 static struct {
-    Lock lock;                          // guards full and empty
-    WorkBuf *full;                      // [lock] shared work
-    WorkBuf *empty;                     // [lock] spare buffers
-    _Atomic uint32_t nfull;             // [atomic] buffers on full (read without the lock)
-    _Atomic uint32_t nwait;             // [atomic] workers out of work
-    uint32_t nproc;                     // [stw] workers in this cycle, starter included
-    _Atomic uint32_t gen;               // [atomic] futex: +1 wakes the workers for a cycle
-    _Atomic uint32_t ndone;             // [atomic] helper workers still marking
-    Worker *workers[MAX_WORKERS];       // [stw] dedicated threads
-    uint32_t nworkers;                  // [stw]
-    GCWork self;                        // [stw] the starter's work
-    uintptr_t heap_lo, heap_hi;         // [stw] bounds of the arenas, for a quick reject
-    bool checkmark;                     // [stw] checkmark pass running
+    Lock lock;                    // guards full and empty
+    WorkBuf *full;                // [lock] shared work
+    WorkBuf *empty;               // [lock] spare buffers
+    _Atomic uint32_t nfull;       // [atomic] buffers on full (read without the lock)
+    _Atomic uint32_t nwait;       // [atomic] workers out of work
+    uint32_t nproc;               // [stw] workers in this cycle, starter included
+    _Atomic uint32_t gen;         // [atomic] futex: cycle << 9 | nproc; a change wakes workers
+    _Atomic uint32_t ndone;       // [atomic] helper workers still marking
+    Worker *workers[MAX_WORKERS]; // [stw] dedicated threads
+    uint32_t nworkers;            // [stw]
+    GCWork self;                  // [stw] the starter's work
+    uintptr_t heap_lo, heap_hi;   // [stw] bounds of the arenas, for a quick reject
+    bool checkmark;               // [stw] checkmark pass running
     uint64_t stack_bytes, global_bytes; // [stw] root bytes scanned
 } work;
 
@@ -176,11 +179,12 @@ gcw_steal(GCWork *w)
 // and queues it for scanning unless its span is noscan. In checkmark mode
 // the slot must already carry the saved (real) mark.
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
-mark_word(GCWork *w, uintptr_t p, const bool checkmark)
+mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapArena *) *arenas,
+          const bool checkmark)
 {
-    if (p - work.heap_lo >= work.heap_hi - work.heap_lo)
+    if (p - hlo >= hsize)
         return;
-    HeapArena *ha = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
+    HeapArena *ha = atomic_load_explicit(&arenas[p >> ARENA_SHIFT], memory_order_relaxed);
     if (ha == NULL)
         return;
     Span *s = atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
@@ -222,9 +226,13 @@ mark_word(GCWork *w, uintptr_t p, const bool checkmark)
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
 scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const bool checkmark)
 {
+    // Loop invariants in registers: the stores to the mark stack could alias
+    // the globals as far as the compiler knows.
+    const uintptr_t hlo = work.heap_lo, hsize = work.heap_hi - work.heap_lo;
+    _Atomic(HeapArena *) *const arenas = rt_mheap.arenas;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
     for (const uintptr_t *q = (const uintptr_t *)lo; (uintptr_t)(q + 1) <= hi; q++)
-        mark_word(w, *q, checkmark);
+        mark_word(w, *q, hlo, hsize, arenas, checkmark);
 }
 
 // Pops and scans until w's stack is empty. Popped pieces wait in a small
@@ -234,7 +242,7 @@ scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const bool checkmark)
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
 drain_local(GCWork *w, const bool checkmark)
 {
-    enum { PREFETCH_DEPTH = 8 };
+    enum { PREFETCH_DEPTH = 16 };
     uintptr_t rp[PREFETCH_DEPTH], rl[PREFETCH_DEPTH];
     unsigned rh = 0, rn = 0;
     for (;;) {
@@ -331,7 +339,10 @@ worker_main(void *arg)
         while ((g = atomic_load_explicit(&work.gen, memory_order_acquire)) == seen)
             rt_os_futexsleep(&work.gen, seen, -1);
         seen = g;
-        if ((uint32_t)wk->id + 1 >= work.nproc)
+        // nproc travels in the same word as the cycle number: a worker that
+        // wakes late for a cycle it was not part of (which may be over) must
+        // not read the next cycle's nproc and count itself in twice.
+        if ((uint32_t)wk->id + 1 >= (g & GEN_NPROC_MASK))
             continue; // not needed this cycle
         mark_loop(&wk->w);
         if (atomic_fetch_sub_explicit(&work.ndone, 1, memory_order_acq_rel) == 1)
@@ -540,7 +551,9 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     heap_bounds();
     if (nproc > 1) {
         atomic_store_explicit(&work.ndone, nproc - 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&work.gen, 1, memory_order_release);
+        uint32_t g = atomic_load_explicit(&work.gen, memory_order_relaxed);
+        atomic_store_explicit(&work.gen, ((g >> GEN_NPROC_BITS) + 1) << GEN_NPROC_BITS | nproc,
+                              memory_order_release);
         rt_os_futexwake(&work.gen, 0x7fffffff);
     }
     int64_t t0 = rt_nanotime();
@@ -602,7 +615,10 @@ gc_cycle(int reason)
     st.tmark = rt_nanotime();
 
     // 2. Mark.
-    uint64_t marked = gc_mark(np, &st.mark_cpu_ns);
+    // Helpers cost a wake-up each: a small heap is marked by fewer workers
+    // (one per GC_HEAP_PER_WORKER of heap, at most GOMAXPROCS).
+    uint64_t nmark = st.heap0 / GC_HEAP_PER_WORKER + 1;
+    uint64_t marked = gc_mark(nmark < (uint64_t)np ? (int32_t)nmark : np, &st.mark_cpu_ns);
     st.tmarkterm = rt_nanotime();
 
     // 3. Mark termination.

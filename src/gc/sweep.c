@@ -54,6 +54,17 @@ releasem(M *m)
         m->locks--;
 }
 
+// SWAR popcount: the baseline x86-64 target has no popcnt instruction and
+// __builtin_popcountll would call libgcc for every word.
+static inline uint32_t
+popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static void
 poison_freed(Span *s)
 {
@@ -80,7 +91,7 @@ rt_gc_sweep_span(Span *s, bool preserve)
     for (uintptr_t i = 0; i < nb; i += 8) {
         uint64_t w;
         memcpy(&w, s->gcmark_bits + i, 8);
-        nalloc += (uint32_t)__builtin_popcountll(w);
+        nalloc += popcount64(w);
     }
     if (rt_unlikely(nalloc > s->alloc_count)) {
         rt_printf("runtime: span %p spanclass=%u nelems=%u alloc_count=%u marked=%u\n",
@@ -157,7 +168,9 @@ void
 rt_gc_scavenge(void)
 {
     uint64_t goal = rt_gc_heap_goal();
-    uint64_t inuse = __atomic_load_n(&rt_mheap.heap_inuse, __ATOMIC_RELAXED);
+    rt_lock(&rt_mheap.lock);
+    uint64_t inuse = rt_mheap.heap_inuse;
+    rt_unlock(&rt_mheap.lock);
     // Go's retained-heap goal: about 10% over the heap goal.
     uint64_t retain = goal == UINT64_MAX ? UINT64_MAX : goal + goal / 10;
     uint64_t keep = retain > inuse ? retain - inuse : 0;

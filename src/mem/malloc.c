@@ -133,7 +133,7 @@ malloc_small(MCache *c, uintptr_t size, bool noscan)
         s = c->alloc[spc]; // refilled
     }
     uintptr_t elemsize = s->elemsize;
-    if (rt_unlikely(s->needzero))
+    if (s->needzero) // the usual case once the collector has swept the span
         zero_slot(x, elemsize);
     rt_stat_add(&c->nmalloc, 1);
     rt_stat_add(&c->total_alloc, elemsize);

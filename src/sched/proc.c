@@ -111,7 +111,9 @@ static P *releasep(void);
 // returned there long ago (g0 re-enters at the same sp on every mcall), and
 // the switch code's first push would be an invalid write. Make it
 // addressable before each switch. vg_running is set once at boot.
+#if RT_VALGRIND
 static bool vg_running; // [const after rt_procinit]
+#endif
 
 static RT_ALWAYS_INLINE void
 vg_stack_switch(uintptr_t sp)
@@ -744,7 +746,7 @@ static void
 minit(M *m)
 {
     rt_arch_tls_set(m);
-    m->tid = rt_os_gettid();
+    RT_STORE(m->tid, rt_os_gettid()); // the collector's stopper peeks at it
     rt_os_thread_stack(&m->g0_stack_lo, &m->g0_stack_hi);
     uintptr_t sp = rt_arch_getsp();
     if (m->g0_stack_hi == 0 || sp < m->g0_stack_lo || sp > m->g0_stack_hi) {
@@ -1374,9 +1376,20 @@ gcstopm(void)
         m->spinning = false;
         atomic_fetch_sub_explicit(&rt_sched.nmspinning, 1, memory_order_relaxed);
     }
-    P *pp = releasep();
     rt_lock(&rt_sched.lock);
-    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
+    // gcwaiting was read without the lock: the stop may be over already.
+    // (A collector stop suspends an M wherever it is, findrunnable included,
+    // and restarts the world with this M still on its way here; stopping
+    // its P now would leave it stopped for good with no one to restart it.)
+    // Start-the-world clears gcwaiting under sched.lock.
+    if (!atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+        rt_unlock(&rt_sched.lock);
+        return;
+    }
+    P *pp = releasep();
+    // Release: the collector's stopper polls the status without sched.lock
+    // and then reads this M's state (gc_sp, curg) and this P's.
+    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
     if (--rt_sched.stopwait == 0 &&
         !atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed))
         rt_note_wakeup(&rt_sched.stopnote);
@@ -1384,10 +1397,34 @@ gcstopm(void)
     stopm();
 }
 
+// worldsema (Go's): one stop-the-world at a time. A collector stop and a
+// gort_gomaxprocs stop running together would each wait for the other's P
+// forever. The loser yields until the winner restarts the world; while it
+// yields it is an ordinary goroutine, so the winner stops it like any other.
+static _Atomic uint32_t worldsema;
+
+static void
+world_acquire(void)
+{
+    uint32_t zero = 0;
+    while (!atomic_compare_exchange_weak_explicit(&worldsema, &zero, 1, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+        zero = 0;
+        rt_gosched();
+    }
+}
+
+static void
+world_release(void)
+{
+    atomic_store_explicit(&worldsema, 0, memory_order_release);
+}
+
 void
 rt_stop_the_world(const char *why)
 {
     (void)why;
+    world_acquire();
     M *m = rt_m();
     m->locks++;
     rt_lock(&rt_sched.lock);
@@ -1432,6 +1469,7 @@ rt_start_the_world(void)
         startm(pp, false);
     }
     m->locks--;
+    world_release();
     rt_wakep();
 }
 
@@ -1719,6 +1757,7 @@ rt_gc_suspend_self(void)
 void
 rt_gc_stop_world(void)
 {
+    world_acquire();
     M *m = rt_m();
     m->locks++;
     rt_lock(&rt_sched.lock);
@@ -1744,7 +1783,7 @@ rt_gc_stop_world(void)
                 continue;
             all = false;
             M *mp = RT_LOAD(pp->m);
-            if (resignal && mp && mp != m && mp->tid) {
+            if (resignal && mp && mp != m && RT_LOAD(mp->tid)) {
                 atomic_store_explicit(&mp->gc_suspend_req, 1, memory_order_release);
                 rt_signal_gc_suspend(mp);
             }
@@ -1775,7 +1814,7 @@ rt_gc_start_world(void)
     P *runnable = NULL;
     for (int32_t i = np - 1; i >= 0; i--) {
         P *pp = rt_allp[i];
-        if (pp == m->p || pp->m != NULL)
+        if (pp == m->p || RT_LOAD(pp->m) != NULL)
             continue; // ours, or held by a suspended M that restarts it
         if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_GCSTOP)
             continue;
@@ -1796,6 +1835,7 @@ rt_gc_start_world(void)
         startm(pp, false);
     }
     m->locks--;
+    world_release();
     rt_wakep();
 }
 

@@ -1,9 +1,9 @@
 // gc_pacer.c: GOGC and the memory limit decide when cycles run.
-#include <stdint.h>
-#include <string.h>
+#include "../harness.h"
 
 #include <gort.h>
-#include "../harness.h"
+#include <stdint.h>
+#include <string.h>
 
 static void *volatile sink;
 
@@ -24,7 +24,7 @@ test_gogc_default_collects(void)
     gort_read_memstats(&a);
     garbage(64 << 20, 128);
     gort_read_memstats(&b);
-    CHECK(b.num_gc >= a.num_gc + 4); // 64 MB through a 4 MB goal
+    CHECK(b.num_gc >= a.num_gc + 4);              // 64 MB through a 4 MB goal
     CHECK(b.heap_sys - b.heap_idle < (32 << 20)); // in use: garbage is reused, not kept
     CHECK(b.next_gc >= (4 << 20) - (1 << 20));
     gort_set_gc_percent(old);

@@ -2,11 +2,11 @@
 // collections run (GOMAXPROCS=2 in ctest; run also under gcstress and
 // gccheckmark). Every structure is verified after the storm: a freed object
 // that was still reachable would show as a wrong checksum or a crash.
-#include <stdint.h>
-#include <string.h>
+#include "../harness.h"
 
 #include <gort.h>
-#include "../harness.h"
+#include <stdint.h>
+#include <string.h>
 
 enum { NWORKERS = 16, ROUNDS = 60 };
 

@@ -1,12 +1,12 @@
 // gc_trace.c: GODEBUG=gctrace=1 prints one line per cycle in Go's format, and
 // gort_read_memstats reports the cycle (ctest runs this with gctrace=1).
+#include "../harness.h"
+
+#include <gort.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <gort.h>
-#include "../harness.h"
 
 static const char *LINE_RE =
         "^gc [0-9]+ @[0-9]+\\.[0-9]{3}s [0-9]+%: "

@@ -460,19 +460,21 @@ gc_suspend(M *mp, ucontext_t *uc)
 void
 rt_signal_gc_suspend(M *mp)
 {
-    if (mp != NULL && mp->tid != 0)
-        rt_os_tgkill(mp->tid, SIGURG);
+    int tid = mp != NULL ? RT_LOAD(mp->tid) : 0; // set by the M itself at start
+    if (tid != 0)
+        rt_os_tgkill(tid, SIGURG);
 }
 
 void
 rt_preempt_m(M *mp)
 {
-    if (RT_TSAN || rt_debug.asyncpreemptoff != 0 || mp == NULL || mp->tid == 0)
+    int tid = mp != NULL ? RT_LOAD(mp->tid) : 0; // set by the M itself at start
+    if (RT_TSAN || rt_debug.asyncpreemptoff != 0 || tid == 0)
         return;
     uint32_t zero = 0;
     if (!atomic_compare_exchange_strong(&mp->preempt_pending, &zero, 1))
         return;
-    if (rt_os_tgkill(mp->tid, SIGURG) != 0)
+    if (rt_os_tgkill(tid, SIGURG) != 0)
         atomic_store(&mp->preempt_pending, 0);
 }
 
