@@ -23,8 +23,9 @@
 //      previous cycle's spans; flush every MCache (all spans go back to
 //      their MCentral, so no span is owned by anyone while marking). Mark
 //      bits are all clear now: sweeping hands each span fresh zeroed bits.
-//   2. mark (STW, parallel; the second clock figure): GOMAXPROCS workers,
-//      the starter plus GOMAXPROCS - 1 dedicated GC threads woken by futex,
+//   2. mark (STW, parallel; the second clock figure): up to GOMAXPROCS
+//      workers (one per 8 MiB of heap), the starter plus dedicated GC
+//      threads woken by futex,
 //      each with its own off-heap mark stack, sharing work through a global
 //      list of work buffers. Roots: goroutine stacks and saved registers
 //      (rt_gc_scan_stacks), writable PT_LOAD segments of every loaded
@@ -44,6 +45,16 @@
 //      span, the background sweeper goroutine sweeps the rest and then
 //      scavenges; gort_gc sweeps everything itself before returning, as
 //      runtime.GC does.
+//
+// Stop-the-world: rt_gc_stop_world (src/sched/proc.c) takes worldsema, as
+// rt_stop_the_world does, so a collection and gort_gomaxprocs take turns.
+// Sweepers hold m->locks while they sweep one span, so a stop never finds a
+// span half swept; so does an M handing a P to another (startm).
+//
+// Conservative limits: words in C locals that the compiler keeps after
+// their last use, in malloc'ed memory not registered with gort_add_roots,
+// or in threads gort did not start are not seen or may keep garbage alive;
+// pointers hidden by arithmetic (xor lists) are not seen.
 //
 // Locking: rt_gc.lock serialises the settings' writers (readers load
 // atomically); rt_gc.running (a CAS flag) makes cycles one at a time; the

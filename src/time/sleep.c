@@ -85,10 +85,23 @@ gort_sleep(int64_t ns)
 
 // ---- after ------------------------------------------------------------------
 
+// A gort_after timer and the channel it fires into (one heap object: the
+// armed timer keeps the channel alive for the collector).
+typedef struct AfterTimer {
+    Timer t;
+    Hchan *c;
+} AfterTimer;
+
 static void
 chan_fire(void *arg, int64_t now)
 {
-    rt_chan_trysend((Hchan *)arg, &now);
+    // As Go's sendTime: the firing time less the lateness, i.e. the
+    // deadline itself. Timers of several Ps may run on one M in any order;
+    // the deadline keeps values in deadline order whoever runs them.
+    AfterTimer *at = arg;
+    int64_t when = at->t.when;
+    int64_t v = when > 0 && when <= now ? when : now;
+    rt_chan_trysend(at->c, &v);
 }
 
 GORT_API gort_chan *
@@ -100,11 +113,13 @@ gort_after(int64_t ns)
         rt_chan_trysend(c, &now);
         return c;
     }
-    Timer *t = rt_mallocgc(sizeof(Timer), 0);
+    AfterTimer *at = rt_mallocgc(sizeof(AfterTimer), 0);
+    at->c = c;
+    Timer *t = &at->t;
     t->when = 0;
     t->period = 0;
     t->f = chan_fire;
-    t->arg = c;
+    t->arg = at;
     t->pp = NULL;
     t->idx = -1;
     atomic_init(&t->status, TIMER_IDLE);
