@@ -66,6 +66,9 @@ typedef struct Worker {
     uintptr_t thread;
 } Worker;
 
+// Below this live heap, sweeping is left to the allocators (see rt_gc_cycle's end).
+enum { BGSWEEP_MIN_HEAP = 32 << 20 };
+
 static struct {
     Lock lock;                    // guards full and empty
     WorkBuf *full;                // [lock] shared work
@@ -655,7 +658,13 @@ gc_cycle(int reason)
     if (rt_debug.gctrace > 0)
         rt_gc_trace(&st);
     rt_gc_finq_kick();
-    rt_gc_sweeper_kick();
+    // A small heap is swept by its allocators (mcentral sweeps before it
+    // grows) in less time than waking the background sweeper on another P
+    // costs: that wake-up made the sweeper fight the allocating goroutine
+    // over span metadata and the heap lock on every 4 MiB cycle. Leftovers
+    // are finished at the next cycle's start.
+    if (st.heap2 >= BGSWEEP_MIN_HEAP)
+        rt_gc_sweeper_kick();
 }
 
 bool
