@@ -73,7 +73,8 @@ void rt_arch_mcall(struct Gobuf *save, uintptr_t g0sp, void (*fn)(void *), void 
                    RtArchFPCtl *fpctl);
 // Resumes the context in *buf (the current context is abandoned); *fpctl
 // is the thread's current floating-point control state, updated if changed.
-__attribute__((noreturn)) void rt_arch_gogo(struct Gobuf *buf, RtArchFPCtl *fpctl);
+// Not declared noreturn so that callers reach it with a jump (see proc.c).
+void rt_arch_gogo(struct Gobuf *buf, RtArchFPCtl *fpctl);
 // Reads the thread's floating-point control state (thread start).
 static inline RtArchFPCtl
 rt_arch_fpctl_read(void)

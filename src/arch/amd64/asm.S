@@ -38,8 +38,11 @@ rt_arch_mcall:
 	movq	%rsi, %rsp
 	movq	%rcx, %rdi
 	xorl	%ebp, %ebp
-	callq	*%rdx
-	ud2
+	// Enter fn with a zero return address, by a jump: a call would push a
+	// return-stack predictor entry that the next resumed goroutine's first
+	// return would then mispredict on (proc.c, schedule).
+	pushq	$0
+	jmpq	*%rdx
 	.cfi_endproc
 	.size	rt_arch_mcall, .-rt_arch_mcall
 
