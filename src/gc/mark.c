@@ -232,6 +232,11 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
                       (void *)p);
             rt_throw("checkmark found unmarked object");
         }
+    } else if (work.nproc == 1) {
+        // The only marker: a plain read-modify-write. The atomic one costs
+        // about 20 cycles even uncontended, most of a 16-byte object's mark.
+        atomic_store_explicit(mb, atomic_load_explicit(mb, memory_order_relaxed) | bit,
+                              memory_order_relaxed);
     } else if (atomic_fetch_or_explicit(mb, bit, memory_order_relaxed) & bit) {
         return; // lock bts: another worker won
     }
