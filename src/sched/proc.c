@@ -159,11 +159,21 @@ san_to_g0(M *m, G *gp, bool dying)
     (void)dying;
 }
 
+enum { ASAN_G0_CLEAR = 64 << 10 };
+
 static RT_ALWAYS_INLINE void
 san_on_g0(void)
 {
 #if RT_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+    // g0's frames are abandoned at every switch to a goroutine, never
+    // returned from, so ASan never unpoisons their redzones: clear the
+    // shadow of the part of g0's stack the scheduler uses before reusing it.
+    M *m = rt_m();
+    uintptr_t top = m->g0->sched.sp, lo = top - (uintptr_t)ASAN_G0_CLEAR;
+    if (lo < m->g0_stack_lo)
+        lo = m->g0_stack_lo;
+    __asan_unpoison_memory_region((void *)lo, top - lo);
 #endif
 }
 
