@@ -1484,6 +1484,22 @@ rt_stop_the_world(const char *why)
         rt_throw("stoptheworld: not stopped");
 }
 
+// The end of both start-the-world kinds: hands each P that has work to an
+// M, lets the next stopper in, and wakes a spinning M for what is queued.
+static void
+start_world_tail(M *m, P *runnable)
+{
+    while (runnable) {
+        P *pp = runnable;
+        runnable = pp->link;
+        pp->link = NULL;
+        startm(pp, false);
+    }
+    m->locks--;
+    world_release();
+    rt_wakep();
+}
+
 void
 rt_start_the_world(void)
 {
@@ -1494,15 +1510,7 @@ rt_start_the_world(void)
     P *runnable = procresize(np);
     atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
     rt_unlock(&rt_sched.lock);
-    while (runnable) {
-        P *pp = runnable;
-        runnable = pp->link;
-        pp->link = NULL;
-        startm(pp, false);
-    }
-    m->locks--;
-    world_release();
-    rt_wakep();
+    start_world_tail(m, runnable);
 }
 
 // ---- GOMAXPROCS ----------------------------------------------------------------
@@ -1860,15 +1868,7 @@ rt_gc_start_world(void)
     }
     atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
     rt_unlock(&rt_sched.lock);
-    while (runnable) {
-        P *pp = runnable;
-        runnable = pp->link;
-        pp->link = NULL;
-        startm(pp, false);
-    }
-    m->locks--;
-    world_release();
-    rt_wakep();
+    start_world_tail(m, runnable);
 }
 
 void
