@@ -698,6 +698,8 @@ gc_cycle(int reason)
     // are finished at the next cycle's start.
     if (st.heap2 >= BGSWEEP_MIN_HEAP)
         rt_gc_sweeper_kick();
+    else
+        rt_gc_scavenge(); // the sweeper's other job: RSS follows the goal down too
 }
 
 bool
