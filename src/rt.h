@@ -173,10 +173,8 @@ struct G {
     Sudog *waiting;               // [owner] sudogs of a blocked select, in lock order
     _Atomic uint32_t select_done; // [atomic] a select waker won the race
     Timer *sleep_timer;           // [owner] timer used by gort_sleep
-    uintptr_t preempt_ctx_sp;     // [owner] sp of an async-preempt frame (scanned conservatively)
     void *san_fiber;              // [owner] TSan fiber of this goroutine
     void *san_fake_stack;         // [owner] ASan fake stack save slot
-    int32_t lockedm;              // reserved for LockOSThread
 };
 
 // ---- M ------------------------------------------------------------------
@@ -189,14 +187,11 @@ struct M {
     int64_t id;                       // [const]
     int32_t locks;                    // [owner] >0: holds runtime locks; no async preemption
     bool spinning;                    // [owner] looking for work without any
-    bool blocked;                     // [owner] parked on park
-    bool in_runtime;                  // [owner] executing runtime code on behalf of curg
     bool is_sysmon;                   // [const]
     Note park;                        // sleeps here when idle
     M *schedlink;                     // [lock: sched.lock] idle M list
     M *alllink;                       // [const after link] list of all Ms
     int tid;                          // [const] kernel thread id
-    uintptr_t thread;                 // [const] pthread_t
     uint64_t fastrand;                // [owner] per-M random state
     void *signal_stack;               // [const] sigaltstack area
     uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
@@ -204,10 +199,6 @@ struct M {
     _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
     RtArchFPCtl fpctl;                // [owner] thread's floating-point control state (asm.S)
     void *san_fiber;                  // [owner] TSan fiber of g0
-    const void *san_stack_bottom;     // [owner] ASan: bounds of the stack being left
-    size_t san_stack_size;
-    // Mutator/GC hand-shake fields for stop-the-world live in src/gc.
-    void *gc_ctx; // [owner] registers saved when stopped by the collector
     // rt_park hands these to g0 (park_m).
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
     void *waitlock;                        // [owner]
@@ -286,7 +277,6 @@ typedef struct Sched {
     _Atomic int64_t goidgen;     // [atomic]
     _Atomic int32_t ngsys;       // [atomic] runtime goroutines alive
     _Atomic int32_t ngoroutines; // [atomic] live goroutines of all kinds
-    _Atomic int64_t lastpoll;    // [atomic]
     _Atomic uint32_t sysmonwait; // [atomic] sysmon is sleeping on sysmonnote
     Note sysmonnote;
     M *timed_sleeper;              // [lock] the idle M sleeping until the next timer, if any

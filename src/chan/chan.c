@@ -110,6 +110,32 @@ rt_chan_wake(Sudog *sg)
 // the value to a waiting receiver or append it to the buffer. On success it
 // drops the lock (and readies the receiver) and returns true; otherwise it
 // returns false with the lock still held.
+// Parks the calling goroutine on q (c->lock held, released by the park)
+// until a peer hands over a value through elem (true) or close wakes it
+// (false). The sudog comes zeroed from rt_sudog_acquire.
+static inline bool
+park_on(Hchan *c, WaitQ *q, void *elem, uint8_t reason)
+{
+    G *gp = rt_getg();
+    Sudog *my = rt_sudog_acquire();
+    my->g = gp;
+    my->elem = elem;
+    my->c = c;
+    gp->waiting = my;
+    gp->param = NULL;
+    waitq_enqueue(q, my);
+    rt_parkunlock(&c->lock, reason);
+
+    if (rt_unlikely(gp->waiting != my))
+        rt_throw("chan: G waiting list is corrupted");
+    gp->waiting = NULL;
+    bool ok = my->success;
+    gp->param = NULL;
+    my->c = NULL;
+    rt_sudog_release(my);
+    return ok;
+}
+
 static inline bool
 send_locked(Hchan *c, const void *ep)
 {
@@ -157,27 +183,8 @@ chansend(Hchan *c, const void *ep, bool block)
     }
 
     // Park on sendq until a receiver takes the value (or close wakes us).
-    G *gp = rt_getg();
-    Sudog *my = rt_sudog_acquire();
-    my->g = gp;
-    my->elem = (void *)(uintptr_t)ep; // only read from: the receiver copies out
-    my->c = c;
-    my->waitlink = NULL;
-    my->is_select = false;
-    my->success = false;
-    my->releasetime = 0;
-    gp->waiting = my;
-    gp->param = NULL;
-    waitq_enqueue(&c->sendq, my);
-    rt_parkunlock(&c->lock, WAIT_CHAN_SEND);
-
-    if (rt_unlikely(gp->waiting != my))
-        rt_throw("chansend: G waiting list is corrupted");
-    gp->waiting = NULL;
-    bool closed = !my->success;
-    gp->param = NULL;
-    my->c = NULL;
-    rt_sudog_release(my);
+    // ep is only read from: the receiver copies out of it.
+    bool closed = !park_on(c, &c->sendq, (void *)(uintptr_t)ep, WAIT_CHAN_SEND);
     if (closed) {
         if (rt_unlikely(!chan_closed(c)))
             rt_throw("chansend: spurious wakeup");
@@ -243,28 +250,7 @@ chanrecv(Hchan *c, void *ep, bool block, bool *selected)
         return false;
     }
 
-    G *gp = rt_getg();
-    Sudog *my = rt_sudog_acquire();
-    my->g = gp;
-    my->elem = ep;
-    my->c = c;
-    my->waitlink = NULL;
-    my->is_select = false;
-    my->success = false;
-    my->releasetime = 0;
-    gp->waiting = my;
-    gp->param = NULL;
-    waitq_enqueue(&c->recvq, my);
-    rt_parkunlock(&c->lock, WAIT_CHAN_RECV);
-
-    if (rt_unlikely(gp->waiting != my))
-        rt_throw("chanrecv: G waiting list is corrupted");
-    gp->waiting = NULL;
-    bool ok = my->success; // false: woken by close, *ep already zeroed
-    gp->param = NULL;
-    my->c = NULL;
-    rt_sudog_release(my);
-    return ok;
+    return park_on(c, &c->recvq, ep, WAIT_CHAN_RECV); // false: closed, *ep zeroed
 }
 
 void

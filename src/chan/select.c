@@ -241,14 +241,11 @@ selectgo(gort_case *cases, int ncases, bool block)
         int casi = lockorder[i];
         gort_case *k = &cases[casi];
         Sudog *sg = rt_sudog_acquire();
-        sg->g = gp;
+        sg->g = gp; // zeroed by rt_sudog_acquire otherwise
         sg->is_select = true;
-        sg->success = false;
         sg->elem = k->elem;
         sg->c = k->chan;
         sg->case_index = casi;
-        sg->releasetime = 0;
-        sg->waitlink = NULL;
         *nextp = sg;
         nextp = &sg->waitlink;
         waitq_enqueue(k->dir == GORT_SEND ? &k->chan->sendq : &k->chan->recvq, sg);

@@ -826,8 +826,6 @@ print_header(G *gp, int level)
         if (mins >= 1)
             rt_printf(", %ld minutes", (long)mins);
     }
-    if (gp->lockedm != 0)
-        rt_printf(", locked to thread");
     rt_printf("]:\n");
 }
 

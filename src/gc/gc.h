@@ -42,9 +42,10 @@
 //      heap_live := marked bytes; new goal and trigger; sweepgen += 2, which
 //      turns every listed span into an unswept one; start the world.
 //   4. sweep (concurrent): MCentral.cache_span sweeps before it hands out a
-//      span, the background sweeper goroutine sweeps the rest and then
-//      scavenges; gort_gc sweeps everything itself before returning, as
-//      runtime.GC does.
+//      span; for a live heap of 32 MiB or more the background sweeper
+//      goroutine sweeps the rest and then scavenges, below that the cycle's
+//      starter scavenges at its end; gort_gc sweeps everything itself
+//      before returning, as runtime.GC does.
 //
 // Stop-the-world: rt_gc_stop_world (src/sched/proc.c) takes worldsema, as
 // rt_stop_the_world does, so a collection and gort_gomaxprocs take turns.

@@ -34,7 +34,7 @@ void rt_os_futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
 void rt_os_futexwake(_Atomic uint32_t *addr, uint32_t cnt);
 
 // Threads. rt_os_newosproc starts fn(arg) on a new thread with its own OS
-// stack and returns its pthread id in *thread.
+// stack and returns its pthread id in *thread (thread may be NULL).
 int rt_os_newosproc(void *(*fn)(void *), void *arg, uintptr_t *thread);
 int rt_os_gettid(void);
 int rt_os_tgkill(int tid, int sig); // [signal-safe]

@@ -763,8 +763,7 @@ newm(bool sysmon, P *nextp, bool spinning)
     mp->is_sysmon = sysmon;
     mp->nextp = nextp;
     mp->spinning = spinning;
-    uintptr_t th;
-    int err = rt_os_newosproc(mstart_thread, mp, &th);
+    int err = rt_os_newosproc(mstart_thread, mp, NULL);
     if (err < 0)
         rt_fatal("newosproc: cannot create thread (errno %d)", -err);
     return mp;
@@ -1422,8 +1421,10 @@ gcstopm(void)
     // Release: the collector's stopper polls the status without sched.lock
     // and then reads this M's state (gc_sp, curg) and this P's.
     atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
-    if (--rt_sched.stopwait == 0 &&
-        !atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed))
+    // stopwait counts only for rt_stop_the_world; the collector's stopper
+    // polls the Ps' status instead.
+    if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed) &&
+        --rt_sched.stopwait == 0)
         rt_note_wakeup(&rt_sched.stopnote);
     rt_unlock(&rt_sched.lock);
     stopm();
@@ -1802,13 +1803,13 @@ rt_gc_stop_world(void)
     m->locks++;
     rt_lock(&rt_sched.lock);
     atomic_store_explicit(&rt_sched.gcsuspend, 1, memory_order_seq_cst);
-    rt_sched.stopwait = 0x40000000; // gcstopm's count is not used for this stop
     atomic_store_explicit(&rt_sched.gcwaiting, 1, memory_order_seq_cst);
     atomic_store_explicit(&m->p->status, P_GCSTOP, memory_order_relaxed);
     for (P *pp; (pp = pidleget()) != NULL;)
         atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
     rt_unlock(&rt_sched.lock);
-    m->locks++; // rt_unlock dropped one; keep this M unsuspendable
+    // m->locks stays raised until rt_gc_start_world: this M is never
+    // suspended itself.
 
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
     int64_t last_signal = 0;
@@ -1837,7 +1838,6 @@ rt_gc_stop_world(void)
         else
             rt_os_usleep(5);
     }
-    m->locks--;
 }
 
 void
@@ -1847,7 +1847,6 @@ rt_gc_start_world(void)
     rt_lock(&rt_sched.lock);
     atomic_store_explicit(&rt_sched.gcsuspend, 0, memory_order_seq_cst);
     atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
-    rt_sched.stopwait = 0;
     atomic_fetch_add_explicit(&rt_sched.gc_epoch, 1, memory_order_release);
     rt_os_futexwake(&rt_sched.gc_epoch, 0x7fffffff);
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);

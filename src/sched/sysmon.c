@@ -194,10 +194,9 @@ rt_schedtrace(bool detailed)
         P *pp = mp->p;
         G *gp = RT_LOAD(mp->curg);
         rt_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=0 preemptoff= locks=%d "
-                  "dying=0 spinning=%s blocked=%s lockedg=-1%s\n",
+                  "dying=0 spinning=%s blocked=false lockedg=-1%s\n",
                   (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL, mp->locks,
-                  mp->spinning ? "true" : "false", mp->blocked ? "true" : "false",
-                  mp->is_sysmon ? " (sysmon)" : "");
+                  mp->spinning ? "true" : "false", mp->is_sysmon ? " (sysmon)" : "");
     }
     for (G *gp = rt_allg; gp; gp = gp->alllink) {
         uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);

@@ -350,8 +350,7 @@ fault(int sig, siginfo_t *info, ucontext_t *uc)
         crash_exit();
     }
 
-    bool user = gp != NULL && !mp->in_runtime && !in_runtime_pc(pc) && sp >= gp->stack_lo &&
-                sp < gp->stack_hi;
+    bool user = gp != NULL && !in_runtime_pc(pc) && sp >= gp->stack_lo && sp < gp->stack_hi;
     bool nilcode = sig == SIGSEGV ? (info->si_code == SEGV_MAPERR || info->si_code == SEGV_ACCERR ||
                                      info->si_code == 0)
                                   : info->si_code == BUS_ADRERR;
@@ -420,7 +419,7 @@ sigurg(ucontext_t *uc)
     if (gp == NULL || !__atomic_load_n(&gp->preempt, __ATOMIC_RELAXED) ||
         atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING)
         return;
-    if (mp->locks != 0 || mp->p == NULL || mp->in_runtime)
+    if (mp->locks != 0 || mp->p == NULL)
         return;
     greg_t *r = uc->uc_mcontext.gregs;
     uintptr_t pc = (uintptr_t)r[REG_RIP];
