@@ -340,8 +340,12 @@ void rt_gc_stop_world(void);
 void rt_gc_start_world(void);
 // With the world stopped by rt_gc_stop_world: calls fn for every memory
 // range that may hold roots of goroutines and threads: the live part of each
-// goroutine stack, each M's g0 stack in use, saved registers.
-void rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+// goroutine stack, each M's g0 stack in use, saved registers. The calling
+// goroutine's stack is scanned from self_sp (0: from the current sp, with
+// its registers spilled there), so that the collector's own deeper frames,
+// which differ from one scan to the next, are not roots.
+void rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg,
+                       uintptr_t self_sp);
 // Signal handler side (src/os/<os>/signal.c): the M was asked to suspend.
 void rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs);
 // rt_unlock side: the M was asked while it held locks.
@@ -366,6 +370,8 @@ void rt_procinit(int32_t nprocs);
 // sysmon (src/sched/sysmon.c): runs on its own M without a P.
 void rt_sysmon(void);
 void rt_sysmon_start(void);
+// Wakes sysmon if it sleeps with every P idle (any thread, even one without an M).
+void rt_sysmon_wake(void);
 void rt_sched_before_exit(void);
 void rt_schedtrace(bool detailed);
 // Count user goroutines.

@@ -82,7 +82,13 @@ enum {
 #define GC_HEAP_MINIMUM    ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
 #define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod
 
-enum GCReason { GC_REASON_HEAP = 0, GC_REASON_FORCED, GC_REASON_TIME, GC_REASON_STRESS };
+enum GCReason {
+    GC_REASON_HEAP = 0, // the trigger was crossed (or a concurrent mark may end)
+    GC_REASON_FORCED,   // gort_gc: a full blocking cycle
+    GC_REASON_TIME,     // forcegc: none for 2 minutes
+    GC_REASON_STRESS,   // GODEBUG=gcstress
+    GC_REASON_FINISH,   // end a concurrent mark whose marker is done; never start one
+};
 
 typedef struct GCState {
     Lock lock;                      // serialises setters
@@ -95,6 +101,7 @@ typedef struct GCState {
     _Atomic uint32_t running;       // [atomic] 1 while a cycle runs (CAS 0 -> 1 to start one)
     bool limit_bound;               // [stw] the goal came from the memory limit
     uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
+    uint32_t trigger_ratio;         // [stw] trigger = marked + runway x ratio / 64
     // Statistics, written [stw] by the starter, read racily by memstats.
     _Atomic uint64_t pause_total_ns;
     uint64_t pause_ns[256];       // latest at (num_gc + 255) % 256
@@ -111,11 +118,17 @@ extern GCState rt_gc;
 uint64_t rt_gc_heap_goal(void);
 // Goal and trigger from a marked heap size; publishes rt_gc_trigger. [stw]
 void rt_gc_set_goal(uint64_t marked);
+// Where the next trigger sits in the runway, in 64ths (concurrent cycles
+// start earlier than the stop-the-world ones' 61/64). [stw]
+void rt_gc_set_trigger_ratio(uint32_t ratio64);
 // Non-heap memory the memory limit must leave room for (runtime metadata).
 uint64_t rt_gc_nonheap_bytes(void);
 // sysmon, once a second: readies the forcegc goroutine when no cycle ran
 // for GC_FORCE_PERIOD_NS. Runs on sysmon's M (no P); takes a leaf Lock.
 void rt_gc_sysmon_tick(int64_t now);
+// sysmon, every round: readies the forcegc goroutine to end a concurrent
+// mark whose marker is done (when no allocation does it first).
+void rt_gc_sysmon_poll(void);
 // Is sp on the forcegc goroutine's stack? (rt_gc_runtime_stack)
 bool rt_gc_forcegc_stack(uintptr_t sp);
 // Prints the gctrace line of the cycle just finished.
@@ -135,6 +148,10 @@ void rt_gc_trace(const GCCycleStats *st);
 // reason GC_REASON_FORCED waits for a running cycle and always collects; the
 // others skip if a cycle is already running. Returns true if it collected.
 bool rt_gc_start(int reason);
+// A concurrent mark is running (between its two pauses).
+bool rt_gc_marking(void);
+// ... and its marker is done: the next allocation (or forcegc) ends it.
+bool rt_gc_mark_done(void);
 
 // ---- sweep.c -----------------------------------------------------------------
 // Sweeps one unswept span, if any is left; false when sweeping is done.

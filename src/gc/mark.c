@@ -45,8 +45,14 @@ enum {
     SHARE_MIN = 2,    // a worker with this many entries shares when another waits
     MAX_WORKERS = 256,
     STACK_INIT = 1 << 16, // pairs in a fresh mark stack (1 MiB, lazily committed)
-    GEN_NPROC_BITS = 9,   // work.gen = cycle << 9 | nproc (nproc <= MAX_WORKERS)
-    GEN_NPROC_MASK = (1 << GEN_NPROC_BITS) - 1,
+    // work.gen = sequence << 11 | job << 9 | nproc (nproc <= MAX_WORKERS)
+    GEN_NPROC_MASK = (1 << 9) - 1,
+    GEN_JOB_SHIFT = 9,
+    GEN_JOB_MASK = 3,
+    GEN_SEQ_SHIFT = 11,
+    JOB_MARK = 0,   // workers 0 .. nproc-2: parallel mark, world stopped
+    JOB_CONC = 1,   // worker 0: concurrent mark (conc_worker)
+    JOB_DISARM = 2, // worker 0: stop tracking the armed pages (conc_disarm)
 };
 #define GC_HEAP_PER_WORKER ((uint64_t)8 << 20) // heap per mark worker (small heaps)
 
@@ -81,6 +87,16 @@ enum { BGSWEEP_MIN_HEAP = 32 << 20 };
 static bool gc_under_valgrind;
 #endif
 
+// How a scan marks (a compile-time argument of the scanning loops, so each
+// mode gets its own copy of them):
+//   MARK_PAR    several markers with the world stopped: atomic bit set
+//   MARK_SOLO   one marker with the world stopped: plain read-modify-write
+//   MARK_CONC   the one concurrent marker while goroutines run: plain RMW
+//               (no other marker runs), and spans born during this mark
+//               are left for mark termination (their pages are not armed)
+//   MARK_CHECK  checkmark's re-mark into fresh bitmaps
+enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK };
+
 static struct {
     Lock lock;                    // guards full and empty
     WorkBuf *full;                // [lock] shared work
@@ -88,15 +104,36 @@ static struct {
     _Atomic uint32_t nfull;       // [atomic] buffers on full (read without the lock)
     _Atomic uint32_t nwait;       // [atomic] workers out of work
     uint32_t nproc;               // [stw] workers in this cycle, starter included
-    _Atomic uint32_t gen;         // [atomic] futex: cycle << 9 | nproc; a change wakes workers
-    _Atomic uint32_t ndone;       // [atomic] helper workers still marking
+    _Atomic uint32_t gen;         // [atomic] futex: sequence, job, nproc; a change wakes workers
+    _Atomic uint32_t ndone;       // [atomic] futex: workers still on their job
     Worker *workers[MAX_WORKERS]; // [stw] dedicated threads
     uint32_t nworkers;            // [stw]
     GCWork self;                  // [stw] the starter's work
     uintptr_t heap_lo, heap_hi;   // [stw] bounds of the arenas, for a quick reject
-    bool checkmark;               // [stw] checkmark pass running
+    enum MarkMode mode;           // [stw] how scan_range marks now
+    uint32_t fresh;               // [stw] rt_gc_fresh_cycle of the concurrent mark (MARK_CONC)
+    uintptr_t self_sp;            // [stw] the collecting goroutine's stack is a root from here
+    uintptr_t extra_lo, extra_hi; // [stw] one more root range (the deferred words), or empty
     uint64_t stack_bytes, global_bytes; // [stw] root bytes scanned
 } work;
+
+// The concurrent mark (see "Concurrent marking" below).
+static struct {
+    _Atomic uint32_t phase;        // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
+    _Atomic uint32_t done;         // [atomic] the concurrent marker ran out of work
+    _Atomic uint32_t stop;         // [atomic] mark termination wants the marker to stop
+    bool decided, enabled;         // [rt_gc.running] whether cycles may mark concurrently
+    bool all_dirty;                // [worker 0, then stw] a scan failed: all armed pages count
+    uintptr_t *runs;               // [stw; worker 0 during its job] armed ranges: lo, hi pairs
+    size_t nruns, caprun;          // [same]
+    uint64_t armed_pages;          // [stw] heap pages armed this cycle
+    uint64_t dirty_pages;          // [worker 0, then stw] written OS pages rescanned this cycle
+    uint64_t runway;               // [rt_gc.running] goal - marked when the cycle began
+    uint64_t cpu_ns;               // [worker 0, then stw] the concurrent marker's time
+    uintptr_t *deferred;           // [worker 0, then stw] words left for mark termination
+    size_t ndeferred, capdeferred; // [same]
+    GCCycleStats st;               // [rt_gc.running] the cycle in flight
+} conc;
 
 // ---- The mark stack ----------------------------------------------------------------
 
@@ -195,12 +232,34 @@ gcw_steal(GCWork *w)
 
 // ---- Marking -----------------------------------------------------------------------
 
+// The concurrent marker leaves a pointer for mark termination, which
+// treats every deferred word as a root. A preclean round may have re-armed
+// the page the word came from before its object was scanned, so the page
+// alone would not bring it back.
+static RT_NOINLINE void
+conc_defer(uintptr_t p)
+{
+    if (rt_unlikely(conc.ndeferred == conc.capdeferred)) {
+        uintptr_t ncap = conc.capdeferred ? conc.capdeferred * 2 : 4096;
+        uintptr_t *nd = rt_os_map(ncap * sizeof(uintptr_t));
+        if (nd == NULL)
+            rt_throw("gc: cannot map the deferred-pointer table");
+        if (conc.deferred != NULL) {
+            memcpy(nd, conc.deferred, conc.ndeferred * sizeof(uintptr_t));
+            rt_os_unmap(conc.deferred, conc.capdeferred * sizeof(uintptr_t));
+        }
+        conc.deferred = nd;
+        conc.capdeferred = ncap;
+    }
+    conc.deferred[conc.ndeferred++] = p;
+}
+
 // Go's greyobject: marks the slot p points into, if it is an allocated one,
 // and queues it for scanning unless its span is noscan. In checkmark mode
 // the slot must already carry the saved (real) mark.
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
 mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapArena *) *arenas,
-          const bool checkmark)
+          const enum MarkMode mode, uint32_t fresh)
 {
     if (p - hlo >= hsize)
         return;
@@ -211,28 +270,37 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
                                    memory_order_relaxed);
     if (s == NULL || p >= s->limit)
         return;
+    if (mode == MARK_CONC && s->fresh_cycle == fresh) {
+        conc_defer(p); // born during this mark: mark termination looks at it
+        return;
+    }
     uint32_t idx = rt_span_obj_index(s, p);
     // Bitmaps are whole 64-bit words (rt_span_bitmap_bytes), little-endian:
-    // bit idx of the byte array is bit idx % 64 of word idx / 64.
+    // bit idx of the byte array is bit idx % 64 of word idx / 64. While
+    // goroutines run, freeindex may be stale: a slot allocated meanwhile
+    // then reads as free, and mark termination finds it (see conc below).
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    if (idx >= s->freeindex && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit))
-        return; // a free slot: stale pointer
     _Atomic uint64_t *mb = (_Atomic uint64_t *)s->gcmark_bits + idx / 64;
     if (atomic_load_explicit(mb, memory_order_relaxed) & bit)
         return;
-    if (checkmark) {
+    if (idx >= s->freeindex && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit)) {
+        if (mode == MARK_CONC)
+            conc_defer(p); // free, or allocated since the marker's view of freeindex
+        return;            // a free slot: stale pointer
+    }
+    if (mode == MARK_CHECK) {
         // Single-threaded: plain update.
         atomic_store_explicit(mb, atomic_load_explicit(mb, memory_order_relaxed) | bit,
                               memory_order_relaxed);
         if (!(((const uint64_t *)s->gcmark_saved)[idx / 64] & bit)) {
             uintptr_t base = s->startaddr + (uintptr_t)idx * s->elemsize;
             rt_printf("runtime: checkmarks found unexpected unmarked object obj=%p span=%p "
-                      "spanclass=%u elemsize=%lu (pointer %p)\n",
+                      "spanclass=%u elemsize=%lu (pointer %p) idx=%u freeindex=%u fresh=%u/%u\n",
                       (void *)base, (void *)s->startaddr, s->spanclass, (unsigned long)s->elemsize,
-                      (void *)p);
+                      (void *)p, idx, s->freeindex, s->fresh_cycle, work.fresh);
             rt_throw("checkmark found unmarked object");
         }
-    } else if (work.nproc == 1) {
+    } else if (mode != MARK_PAR) {
         // The only marker: a plain read-modify-write. The atomic one costs
         // about 20 cycles even uncontended, most of a 16-byte object's mark.
         atomic_store_explicit(mb, atomic_load_explicit(mb, memory_order_relaxed) | bit,
@@ -249,12 +317,13 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
 }
 
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
-scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const bool checkmark)
+scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const enum MarkMode mode)
 {
     // Loop invariants in registers: the stores to the mark stack could alias
     // the globals as far as the compiler knows.
     const uintptr_t hlo = work.heap_lo, hsize = work.heap_hi - work.heap_lo;
     _Atomic(HeapArena *) *const arenas = rt_mheap.arenas;
+    const uint32_t fresh = work.fresh;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 #if GC_VALGRIND
     if (rt_unlikely(gc_under_valgrind)) {
@@ -264,26 +333,33 @@ scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const bool checkmark)
         for (const uintptr_t *q = (const uintptr_t *)lo; (uintptr_t)(q + 1) <= hi; q++) {
             volatile uintptr_t v = *q;
             VALGRIND_MAKE_MEM_DEFINED((const void *)&v, sizeof v);
-            mark_word(w, v, hlo, hsize, arenas, checkmark);
+            mark_word(w, v, hlo, hsize, arenas, mode, fresh);
         }
         return;
     }
 #endif
     for (const uintptr_t *q = (const uintptr_t *)lo; (uintptr_t)(q + 1) <= hi; q++)
-        mark_word(w, *q, hlo, hsize, arenas, checkmark);
+        mark_word(w, *q, hlo, hsize, arenas, mode, fresh);
 }
 
 // Pops and scans until w's stack is empty. Popped pieces wait in a small
 // FIFO after a prefetch of their first line, so the cache misses of up to
 // PREFETCH_DEPTH objects overlap (scanning is otherwise one miss after
-// another).
-static inline __attribute__((always_inline)) GC_NO_SANITIZE void
-drain_local(GCWork *w, const bool checkmark)
+// another). The concurrent marker also stops, its work kept on the stack,
+// when mark termination asks it to (conc.stop); it returns false then.
+static inline __attribute__((always_inline)) GC_NO_SANITIZE bool
+drain_local(GCWork *w, const enum MarkMode mode)
 {
-    enum { PREFETCH_DEPTH = 16 };
+    enum { PREFETCH_DEPTH = 16, STOP_CHECK = 256 };
     uintptr_t rp[PREFETCH_DEPTH], rl[PREFETCH_DEPTH];
-    unsigned rh = 0, rn = 0;
+    unsigned rh = 0, rn = 0, tick = 0;
     for (;;) {
+        if (mode == MARK_CONC && ++tick % STOP_CHECK == 0 &&
+            atomic_load_explicit(&conc.stop, memory_order_relaxed)) {
+            for (; rn > 0; rn--, rh = (rh + 1) % PREFETCH_DEPTH)
+                gcw_push(w, rp[rh], rl[rh]);
+            return false;
+        }
         while (rn < PREFETCH_DEPTH && w->n > 0) {
             w->n--;
             uintptr_t p = w->stack[2 * w->n], len = w->stack[2 * w->n + 1];
@@ -302,23 +378,34 @@ drain_local(GCWork *w, const bool checkmark)
         uintptr_t p = rp[rh], len = rl[rh];
         rh = (rh + 1) % PREFETCH_DEPTH;
         rn--;
-        scan_words(w, p, p + len, checkmark);
-        if (!checkmark && w->n >= SHARE_MIN &&
+        scan_words(w, p, p + len, mode);
+        if (mode == MARK_PAR && w->n >= SHARE_MIN &&
             atomic_load_explicit(&work.nwait, memory_order_relaxed) != 0 &&
             atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
             gcw_share(w);
             w->nshare++;
         }
     }
+    return true;
 }
 
 static RT_NOINLINE GC_NO_SANITIZE void
 scan_range(GCWork *w, uintptr_t lo, uintptr_t hi)
 {
-    if (work.checkmark)
-        scan_words(w, lo, hi, true);
-    else
-        scan_words(w, lo, hi, false);
+    switch (work.mode) {
+    case MARK_PAR:
+        scan_words(w, lo, hi, MARK_PAR);
+        break;
+    case MARK_SOLO:
+        scan_words(w, lo, hi, MARK_SOLO);
+        break;
+    case MARK_CONC:
+        scan_words(w, lo, hi, MARK_CONC);
+        break;
+    case MARK_CHECK:
+        scan_words(w, lo, hi, MARK_CHECK);
+        break;
+    }
 }
 
 // Marks everything reachable from w's stack and the shared list, together
@@ -328,7 +415,10 @@ mark_loop(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
     for (;;) {
-        drain_local(w, false);
+        if (work.mode == MARK_PAR)
+            drain_local(w, MARK_PAR);
+        else
+            drain_local(w, MARK_SOLO);
         if (gcw_steal(w)) {
             w->nsteal++;
             continue;
@@ -367,6 +457,9 @@ mark_loop(GCWork *w)
     w->cpu_ns += (uint64_t)(rt_nanotime() - t0);
 }
 
+static void conc_worker(GCWork *w);
+static void conc_disarm(void);
+
 static void *
 worker_main(void *arg)
 {
@@ -377,16 +470,48 @@ worker_main(void *arg)
         while ((g = atomic_load_explicit(&work.gen, memory_order_acquire)) == seen)
             rt_os_futexsleep(&work.gen, seen, -1);
         seen = g;
-        // nproc travels in the same word as the cycle number: a worker that
-        // wakes late for a cycle it was not part of (which may be over) must
-        // not read the next cycle's nproc and count itself in twice.
+        // nproc travels in the same word as the job number: a worker that
+        // wakes late for a job it was not part of (which may be over) must
+        // not read the next job's nproc and count itself in twice.
         if ((uint32_t)wk->id + 1 >= (g & GEN_NPROC_MASK))
-            continue; // not needed this cycle
-        mark_loop(&wk->w);
+            continue; // not needed this time
+        switch ((g >> GEN_JOB_SHIFT) & GEN_JOB_MASK) {
+        case JOB_MARK:
+            mark_loop(&wk->w);
+            break;
+        case JOB_CONC:
+            conc_worker(&wk->w);
+            break;
+        case JOB_DISARM:
+            conc_disarm();
+            break;
+        }
         if (atomic_fetch_sub_explicit(&work.ndone, 1, memory_order_acq_rel) == 1)
             rt_os_futexwake(&work.ndone, 1);
     }
     return NULL;
+}
+
+// Starts job on the first nproc - 1 workers (the caller is the last one).
+// The workers must be idle (workers_wait).
+static void
+workers_run(uint32_t job, uint32_t nproc)
+{
+    atomic_store_explicit(&work.ndone, nproc - 1, memory_order_relaxed);
+    uint32_t g = atomic_load_explicit(&work.gen, memory_order_relaxed);
+    uint32_t next = ((g >> GEN_SEQ_SHIFT) + 1) << GEN_SEQ_SHIFT | job << GEN_JOB_SHIFT | nproc;
+    atomic_store_explicit(&work.gen, next, memory_order_release);
+    rt_os_futexwake(&work.gen, 0x7fffffff);
+}
+
+// Waits until the workers finished their job (the concurrent marker first
+// told to stop, if marking).
+static void
+workers_wait(void)
+{
+    uint32_t n;
+    while ((n = atomic_load_explicit(&work.ndone, memory_order_acquire)) != 0)
+        rt_os_futexsleep(&work.ndone, n, -1);
 }
 
 static void
@@ -459,7 +584,7 @@ root_specials(Span *s, void *arg)
 static void
 mark_roots(GCWork *w)
 {
-    rt_gc_scan_stacks(root_stack, w);
+    rt_gc_scan_stacks(root_stack, w, work.self_sp);
     rt_gc_data_segments_foreach(root_global, w);
     rt_gc_roots_foreach(root_user, w);
     // G descriptors (off-heap): a goroutine not yet started holds its
@@ -481,6 +606,8 @@ mark_roots(GCWork *w)
     rt_gc_finq_range(&lo, &hi);
     scan_range(w, lo, hi);
     rt_gc_foreach_special_span(root_specials, w);
+    if (work.extra_lo < work.extra_hi)
+        scan_range(w, work.extra_lo, work.extra_hi);
 }
 
 // ---- Mark termination: finalizers ------------------------------------------------
@@ -538,11 +665,12 @@ static void
 checkmark(GCWork *w)
 {
     rt_gc_foreach_span(checkmark_swap_in, NULL);
-    work.checkmark = true;
+    enum MarkMode mode = work.mode;
+    work.mode = MARK_CHECK;
     uint64_t marked = w->marked, sb = work.stack_bytes, gb = work.global_bytes;
     mark_roots(w);
-    drain_local(w, true);
-    work.checkmark = false;
+    drain_local(w, MARK_CHECK);
+    work.mode = mode;
     w->marked = marked;
     work.stack_bytes = sb;
     work.global_bytes = gb;
@@ -587,25 +715,18 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     w->cpu_ns = 0;
     w->idle_ns = w->nshare = w->nsteal = 0;
     heap_bounds();
-    if (nproc > 1) {
-        atomic_store_explicit(&work.ndone, nproc - 1, memory_order_relaxed);
-        uint32_t g = atomic_load_explicit(&work.gen, memory_order_relaxed);
-        atomic_store_explicit(&work.gen, ((g >> GEN_NPROC_BITS) + 1) << GEN_NPROC_BITS | nproc,
-                              memory_order_release);
-        rt_os_futexwake(&work.gen, 0x7fffffff);
-    }
+    work.mode = nproc > 1 ? MARK_PAR : MARK_SOLO;
+    if (nproc > 1)
+        workers_run(JOB_MARK, nproc);
     int64_t t0 = rt_nanotime();
     mark_roots(w);
     w->cpu_ns += (uint64_t)(rt_nanotime() - t0);
     mark_loop(w);
-    if (nproc > 1) {
-        uint32_t n;
-        while ((n = atomic_load_explicit(&work.ndone, memory_order_acquire)) != 0)
-            rt_os_futexsleep(&work.ndone, n, -1);
-    }
+    workers_wait();
     // Finalizers (single-threaded: the newly dead are few).
     atomic_store_explicit(&work.nwait, 0, memory_order_relaxed);
     work.nproc = 1;
+    work.mode = MARK_SOLO;
     rt_gc_foreach_special_span(queue_dead_finalizers, w);
     mark_loop(w);
     if (rt_debug.gccheckmark)
@@ -634,6 +755,427 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
 
 static uint32_t cycle_no; // [stw]
 
+// ---- Concurrent marking ------------------------------------------------------------
+//
+// When the kernel can track writes (src/os/linux/dirty.c), a cycle marks
+// while goroutines run, as the mostly-parallel collectors of Boehm, Demers
+// and Shenker do, with the kernel's dirty bits in place of a write barrier:
+//
+//   STW 1 (sweep termination): finish sweeping, flush the MCaches, arm
+//     write tracking on every page of every in-use span, scan the roots
+//     onto worker 0's mark stack; from now on new spans are stamped
+//     "fresh" (Span.fresh_cycle). Start the world.
+//   concurrent mark: worker 0 (an OS thread, no P) drains its stack with
+//     plain bit sets (the only marker), skipping fresh spans; then up to
+//     PRECLEAN_ROUNDS times it lists the pages written meanwhile, re-arms
+//     them in the same walk, rescans the marked objects on them and drains
+//     again, which leaves little for the pause. Done, it sets the malloc
+//     hook (the next allocation terminates the cycle) and wakes sysmon
+//     (which readies the forcegc goroutine when nobody allocates). An
+//     allocation that reaches the heap goal terminates it at once.
+//   STW 2 (mark termination): stop the marker (its stack is kept), list the
+//     pages written since they were last armed and queue the marked objects'
+//     words on them, then mark in parallel from all roots again with the
+//     world stopped, fresh spans included; the rest is the stop-the-world
+//     cycle's termination. Worker 0 then disarms the pages in the
+//     background.
+//
+// Why nothing reachable is missed: objects allocated meanwhile are white
+// (allocation does nothing extra), and stacks, registers, globals and every
+// runtime root are scanned again at STW 2. Take an object X reachable at
+// STW 2 and the first unmarked object on a path to it: its predecessor is a
+// root (rescanned), or was marked at STW 2 (scanned then), or was scanned by
+// the concurrent marker. In the last case it is not in a fresh span, so its
+// pages have been armed since STW 1; had the pointer been in it when it was
+// scanned the object would be marked (or skipped as fresh or as a free slot:
+// new then, so the pointer was stored after STW 1), so it was stored after
+// STW 1, and the page is listed as written. Pages re-armed by a preclean
+// round were rescanned at that point. A failed PAGEMAP_SCAN makes STW 2
+// rescan every armed page.
+//
+// GODEBUG=gcstoptheworld=1, a kernel without these interfaces, valgrind
+// and TSan (which would see the marker's reads as races) get the
+// stop-the-world cycle; so does gort_gc, which runs a full blocking cycle.
+
+enum { CONC_OFF = 0, CONC_MARK = 1 };
+enum {
+    TRIGGER_STW = 61, // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
+    TRIGGER_MIN = 4,  // concurrent ones start at least this far into it
+};
+enum {
+    PRECLEAN_ROUNDS = 3,  // concurrent passes over the written pages
+    PRECLEAN_ENOUGH = 64, // written pages few enough to leave to the pause
+};
+
+#if defined(__SANITIZE_THREAD__)
+#define GC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GC_TSAN 1
+#endif
+#endif
+#ifndef GC_TSAN
+#define GC_TSAN 0
+#endif
+
+static void
+runs_add(uintptr_t lo, uintptr_t hi)
+{
+    if (conc.nruns > 0 && conc.runs[2 * conc.nruns - 1] == lo && (lo & (ARENA_BYTES - 1)) != 0) {
+        conc.runs[2 * conc.nruns - 1] = hi; // contiguous within an arena
+        return;
+    }
+    if (conc.nruns == conc.caprun) {
+        uintptr_t ncap = conc.caprun ? conc.caprun * 2 : 1024;
+        uintptr_t *nr = rt_os_map(ncap * 2 * sizeof(uintptr_t));
+        if (nr == NULL)
+            rt_throw("gc: cannot map the armed-range table");
+        if (conc.runs != NULL) {
+            memcpy(nr, conc.runs, conc.nruns * 2 * sizeof(uintptr_t));
+            rt_os_unmap(conc.runs, conc.caprun * 2 * sizeof(uintptr_t));
+        }
+        conc.runs = nr;
+        conc.caprun = ncap;
+    }
+    conc.runs[2 * conc.nruns] = lo;
+    conc.runs[2 * conc.nruns + 1] = hi;
+    conc.nruns++;
+}
+
+// Worker 0, in the background after a cycle (JOB_DISARM); also STW 1 when
+// arming failed half way.
+static void
+conc_disarm(void)
+{
+    for (size_t i = 0; i < conc.nruns; i++)
+        rt_os_dirty_protect(conc.runs[2 * i], conc.runs[2 * i + 1] - conc.runs[2 * i], 0);
+    conc.nruns = 0;
+}
+
+// Arms write tracking on the pages of every in-use span. [stw] False if the
+// kernel refused (then nothing stays armed).
+static bool
+conc_arm(void)
+{
+    MHeap *h = &rt_mheap;
+    conc.nruns = 0;
+    conc.armed_pages = 0;
+    rt_lock(&h->lock);
+    for (uint32_t i = 0; i < h->narenas; i++) {
+        HeapArena *a = h->allarenas[i];
+        uint32_t pg = 0;
+        while (pg < PAGES_PER_ARENA) {
+            uint64_t word = a->pallocbits[pg / 64] >> (pg % 64);
+            if (word == 0) {
+                pg = (pg / 64 + 1) * 64; // no in-use page in the rest of this word
+                continue;
+            }
+            pg += (uint32_t)__builtin_ctzll(word);
+            uint32_t start = pg;
+            while (pg < PAGES_PER_ARENA) {
+                uint64_t inv = ~a->pallocbits[pg / 64] >> (pg % 64);
+                if (inv != 0 && (pg % 64) + (uint32_t)__builtin_ctzll(inv) < 64) {
+                    pg += (uint32_t)__builtin_ctzll(inv);
+                    break;
+                }
+                pg = (pg / 64 + 1) * 64;
+            }
+            if (pg > PAGES_PER_ARENA)
+                pg = PAGES_PER_ARENA;
+            runs_add(a->base + ((uintptr_t)start << PAGE_SHIFT),
+                     a->base + ((uintptr_t)pg << PAGE_SHIFT));
+            conc.armed_pages += pg - start;
+        }
+    }
+    rt_unlock(&h->lock);
+    for (size_t i = 0; i < conc.nruns; i++) {
+        if (rt_os_dirty_protect(conc.runs[2 * i], conc.runs[2 * i + 1] - conc.runs[2 * i], 1) !=
+            0) {
+            conc.nruns = i + 1;
+            conc_disarm();
+            return false;
+        }
+    }
+    return true;
+}
+
+// Queues the words in [lo, hi) (pages written since they were armed) of
+// every marked object there: words elsewhere in an object have not changed
+// since it was scanned. The concurrent marker leaves fresh spans alone.
+static GC_NO_SANITIZE void
+rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    GCWork *w = arg;
+    conc.dirty_pages += (hi - lo) / 4096;
+    uintptr_t p = lo;
+    while (p < hi) {
+        HeapArena *ha =
+                atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
+        Span *s = ha == NULL ? NULL
+                             : atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
+                                                    memory_order_relaxed);
+        if (s == NULL) {
+            p = (p | (PAGE_SIZE - 1)) + 1;
+            continue;
+        }
+        uintptr_t send = s->startaddr + (s->npages << PAGE_SHIFT);
+        uintptr_t a = p > s->startaddr ? p : s->startaddr, b = hi < s->limit ? hi : s->limit;
+        bool skip = rt_spanclass_noscan(s->spanclass) ||
+                    (work.mode == MARK_CONC && s->fresh_cycle == work.fresh);
+        if (!skip && a < b) {
+            const uint8_t *mb = s->gcmark_bits;
+            if (s->divmagic == 0) {
+                if (mb[0] & 1)
+                    gcw_push(w, a, b - a);
+            } else {
+                uint32_t i = rt_span_obj_index(s, a), iend = rt_span_obj_index(s, b - 1);
+                for (; i <= iend; i++) {
+                    if (!(mb[i / 8] & (1u << (i % 8))))
+                        continue;
+                    uintptr_t base = s->startaddr + (uintptr_t)i * s->elemsize;
+                    uintptr_t oa = base > a ? base : a, ob = base + s->elemsize;
+                    if (ob > b)
+                        ob = b;
+                    gcw_push(w, oa, ob - oa);
+                }
+            }
+        }
+        p = send;
+    }
+}
+
+// Queues what was written to the armed pages; rearm (the concurrent
+// marker) arms them again in the same walk.
+static void
+conc_rescan(GCWork *w, bool rearm)
+{
+    for (size_t i = 0; i < conc.nruns; i++) {
+        uintptr_t lo = conc.runs[2 * i], hi = conc.runs[2 * i + 1];
+        if (rearm && atomic_load_explicit(&conc.stop, memory_order_relaxed))
+            return; // mark termination rescans everything still written
+        if (!conc.all_dirty && rt_os_dirty_scan(lo, hi, rearm, rescan_written, w) >= 0)
+            continue;
+        // A failed scan may have re-armed pages it did not report: from
+        // now on, every armed page counts as written.
+        conc.all_dirty = true;
+        if (!rearm)
+            rescan_written(lo, hi, w);
+    }
+}
+
+// Worker 0 while goroutines run (JOB_CONC).
+static void
+conc_worker(GCWork *w)
+{
+    int64_t t0 = rt_nanotime();
+    bool ok = drain_local(w, MARK_CONC);
+    for (int r = 0; ok && r < PRECLEAN_ROUNDS && !conc.all_dirty; r++) {
+        uint64_t before = conc.dirty_pages;
+        conc_rescan(w, true);
+        ok = drain_local(w, MARK_CONC);
+        if (conc.dirty_pages - before <= PRECLEAN_ENOUGH)
+            break;
+    }
+    conc.cpu_ns += (uint64_t)(rt_nanotime() - t0);
+    if (ok && !atomic_load_explicit(&conc.stop, memory_order_relaxed)) {
+        atomic_store_explicit(&conc.done, 1, memory_order_release);
+        atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
+        rt_sysmon_wake();
+    }
+}
+
+// Decided at the first cycle, with the world stopped.
+static bool
+conc_usable(void)
+{
+    if (!conc.decided) {
+        conc.decided = true;
+        bool ok = rt_debug.gcstoptheworld == 0 && !GC_TSAN;
+#if GC_VALGRIND
+        ok = ok && !gc_under_valgrind;
+#endif
+        ok = ok && rt_os_dirty_init() == 0 && rt_mheap_dirty_enable();
+        if (ok)
+            workers_ensure(1);
+        conc.enabled = ok && work.nworkers >= 1;
+    }
+    return conc.enabled && !rt_mheap.dirty_failed;
+}
+
+bool
+rt_gc_mark_done(void)
+{
+    return atomic_load_explicit(&conc.phase, memory_order_acquire) == CONC_MARK &&
+           atomic_load_explicit(&conc.done, memory_order_acquire);
+}
+
+bool
+rt_gc_marking(void)
+{
+    return atomic_load_explicit(&conc.phase, memory_order_acquire) == CONC_MARK;
+}
+
+// ---- The cycle ---------------------------------------------------------------------
+
+// Mark termination's end, world stopped: statistics, the next goal, the
+// sweep generation; starts the world. pause_ns: the cycle's earlier pauses;
+// need: the runway a concurrent mark needs (0: stop-the-world cycle).
+static void
+cycle_end(GCCycleStats *st, uint64_t marked, int64_t pause_ns, uint64_t bg_cpu_ns, uint64_t need)
+{
+    int32_t np = st->nprocs;
+    st->heap2 = marked;
+    st->stack_bytes = work.stack_bytes;
+    st->global_bytes = work.global_bytes;
+    atomic_store_explicit(&rt_gc.heap_marked, marked, memory_order_relaxed);
+    atomic_store_explicit(&rt_mheap.heap_live, marked, memory_order_relaxed);
+    rt_gc_set_trigger_ratio(TRIGGER_STW);
+    rt_gc_set_goal(marked);
+    st->goal = rt_gc_heap_goal();
+    if (need > 0 && st->goal != UINT64_MAX) {
+        // Concurrent: trigger where the rest of the runway fits the need.
+        uint64_t runway = st->goal - marked, r = need >= runway ? 64 : need * 64 / runway + 1;
+        rt_gc_set_trigger_ratio(r >= 64 - TRIGGER_MIN ? TRIGGER_MIN : (uint32_t)(64 - r));
+        rt_gc_set_goal(marked);
+    }
+    __atomic_store_n(&rt_mheap.sweepgen, rt_mheap.sweepgen + 2, __ATOMIC_RELEASE);
+    rt_gc_sweep_reset();
+    st->n = ++cycle_no;
+    int64_t tend = rt_nanotime();
+    uint64_t pause = (uint64_t)(pause_ns + (tend - st->tmarkterm));
+    rt_gc.pause_ns[(st->n - 1) % 256] = pause;
+    atomic_fetch_add_explicit(&rt_gc.pause_total_ns, pause, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt_gc.cpu_ns, pause * (uint64_t)np + bg_cpu_ns,
+                              memory_order_relaxed);
+    rt_gc.last_pause_ns = (int64_t)pause;
+    atomic_store_explicit(&rt_gc.last_gc_ns, tend, memory_order_relaxed);
+    atomic_store_explicit(&rt_gc.last_gc_unix, rt_walltime(), memory_order_relaxed);
+    if (st->forced)
+        atomic_fetch_add_explicit(&rt_gc.num_forced_gc, 1, memory_order_relaxed);
+    atomic_store_explicit(&rt_gc.num_gc, st->n, memory_order_release);
+    rt_gc_start_world();
+    st->tend = rt_nanotime();
+
+    if (rt_debug.gctrace > 0)
+        rt_gc_trace(st);
+    rt_gc_finq_kick();
+    // A small heap is swept by its allocators (mcentral sweeps before it
+    // grows) in less time than waking the background sweeper on another P
+    // costs: that wake-up made the sweeper fight the allocating goroutine
+    // over span metadata and the heap lock on every 4 MiB cycle. Leftovers
+    // are finished at the next cycle's start.
+    if (st->heap2 >= BGSWEEP_MIN_HEAP)
+        rt_gc_sweeper_kick();
+    else
+        rt_gc_scavenge(); // the sweeper's other job: RSS follows the goal down too
+}
+
+// Mark workers for a stop-the-world mark of a heap of live bytes: one per
+// GC_HEAP_PER_WORKER, at most GOMAXPROCS (each wake-up costs more than a
+// small heap's mark).
+static int32_t
+mark_procs(uint64_t live, int32_t np)
+{
+    uint64_t n = live / GC_HEAP_PER_WORKER + 1;
+    return n < (uint64_t)np ? (int32_t)n : np;
+}
+
+// STW 1 of a concurrent cycle, after sweep termination: arms the pages,
+// scans the roots for worker 0 and starts it, starts the world. False
+// (world still stopped) if the pages could not be armed.
+static bool
+conc_begin(GCCycleStats *st)
+{
+    uint64_t goal = rt_gc_heap_goal(), marked = atomic_load(&rt_gc.heap_marked);
+    if (!conc_arm()) {
+        conc.enabled = false;
+        return false;
+    }
+    uint32_t fresh = cycle_no + 1;
+    atomic_store_explicit(&rt_gc_fresh_cycle, fresh, memory_order_relaxed);
+    work.fresh = fresh;
+    heap_bounds();
+    GCWork *w = &work.workers[0]->w;
+    w->marked = w->cpu_ns = w->idle_ns = w->nshare = w->nsteal = 0;
+    work.stack_bytes = work.global_bytes = 0;
+    work.mode = MARK_SOLO;
+    mark_roots(w);
+    work.mode = MARK_CONC;
+    conc.runway = goal > marked && goal != UINT64_MAX ? goal - marked : 0;
+    conc.cpu_ns = 0;
+    conc.ndeferred = 0;
+    conc.dirty_pages = 0;
+    conc.all_dirty = false;
+    atomic_store_explicit(&conc.done, 0, memory_order_relaxed);
+    atomic_store_explicit(&conc.stop, 0, memory_order_relaxed);
+    atomic_store_explicit(&conc.phase, CONC_MARK, memory_order_release);
+    // The hook fires at the goal now: an allocation there ends the mark.
+    atomic_store_explicit(&rt_gc_trigger, goal, memory_order_relaxed);
+    st->tmark = rt_nanotime();
+    conc.st = *st;
+    workers_run(JOB_CONC, 2);
+    rt_gc_start_world();
+    return true;
+}
+
+// STW 2 of a concurrent cycle: mark termination. Runs with rt_gc.running.
+static void
+conc_finish(int reason)
+{
+    GCCycleStats *st = &conc.st;
+    if (reason == GC_REASON_FORCED)
+        st->forced = true;
+    rt_gc_data_segments_update();
+    st->tmarkterm = rt_nanotime();
+    rt_gc_stop_world();
+    atomic_store_explicit(&conc.stop, 1, memory_order_relaxed);
+    workers_wait();
+    atomic_store_explicit(&conc.phase, CONC_OFF, memory_order_relaxed);
+    atomic_store_explicit(&rt_gc_fresh_cycle, 0, memory_order_relaxed);
+    st->nprocs = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    rt_malloc_flush_all();
+    st->heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
+    // Worker 0's leftovers and the written pages go to the starter's stack;
+    // then a stop-the-world mark from all the roots finishes the job.
+    GCWork *cw = &work.workers[0]->w, *w = &work.self;
+    uint64_t cmarked = cw->marked;
+    while (cw->n > 0) {
+        cw->n--;
+        gcw_push(w, cw->stack[2 * cw->n], cw->stack[2 * cw->n + 1]);
+    }
+    heap_bounds();
+    work.mode = MARK_SOLO;
+    conc_rescan(w, false);
+    // The pointers the concurrent marker left are roots now (gc_mark scans
+    // the table below through work.extra_lo/hi).
+    work.extra_lo = (uintptr_t)conc.deferred;
+    work.extra_hi = (uintptr_t)(conc.deferred + conc.ndeferred);
+    st->mark_cpu_ns = conc.cpu_ns;
+    uint64_t cpu;
+    uint64_t marked = cmarked + gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
+    // The runway the next concurrent mark needs: the allocation rate seen
+    // during this one times the marker's time for the whole live heap
+    // (extrapolated from its speed when it did not finish), plus a quarter.
+    uint64_t need = 0;
+    int64_t span = st->tmarkterm - st->tmark;
+    if (span > 0 && st->heap1 > st->heap0) {
+        double rate = (double)(st->heap1 - st->heap0) / (double)span; // bytes per ns
+        double t = (double)conc.cpu_ns;
+        if (!atomic_load_explicit(&conc.done, memory_order_relaxed))
+            t = cmarked > 0 ? t * (double)marked / (double)cmarked : (double)span * 4;
+        need = (uint64_t)(rate * t * 1.25);
+    }
+    if (rt_debug.gctrace > 1)
+        rt_printf("gc concurrent: %llu pages armed in %zu runs, %llu written pages rescanned%s, "
+                  "%zu pointers deferred\n",
+                  (unsigned long long)conc.armed_pages, conc.nruns,
+                  (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
+                  conc.ndeferred);
+    workers_run(JOB_DISARM, 2);
+    work.extra_lo = work.extra_hi = 0;
+    cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns, need);
+}
+
 static void
 gc_cycle(int reason)
 {
@@ -647,59 +1189,24 @@ gc_cycle(int reason)
     rt_gc_stop_world();
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
     st.nprocs = np;
+    workers_wait(); // the last cycle's disarming
 
     // 1. Sweep termination.
     while (rt_gc_sweep_one()) {
     }
     rt_malloc_flush_all();
     st.heap0 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
+    if (reason != GC_REASON_FORCED && conc_usable() && conc_begin(&st))
+        return; // marking goes on while goroutines run
     st.tmark = rt_nanotime();
 
-    // 2. Mark.
-    // Helpers cost a wake-up each: a small heap is marked by fewer workers
-    // (one per GC_HEAP_PER_WORKER of heap, at most GOMAXPROCS).
-    uint64_t nmark = st.heap0 / GC_HEAP_PER_WORKER + 1;
-    uint64_t marked = gc_mark(nmark < (uint64_t)np ? (int32_t)nmark : np, &st.mark_cpu_ns);
+    // 2. Mark, with the world stopped.
+    uint64_t marked = gc_mark(mark_procs(st.heap0, np), &st.mark_cpu_ns);
     st.tmarkterm = rt_nanotime();
 
     // 3. Mark termination.
     st.heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
-    st.heap2 = marked;
-    st.stack_bytes = work.stack_bytes;
-    st.global_bytes = work.global_bytes;
-    atomic_store_explicit(&rt_gc.heap_marked, marked, memory_order_relaxed);
-    atomic_store_explicit(&rt_mheap.heap_live, marked, memory_order_relaxed);
-    rt_gc_set_goal(marked);
-    st.goal = rt_gc_heap_goal();
-    __atomic_store_n(&rt_mheap.sweepgen, rt_mheap.sweepgen + 2, __ATOMIC_RELEASE);
-    rt_gc_sweep_reset();
-    st.n = ++cycle_no;
-    int64_t tend = rt_nanotime();
-    uint64_t pause = (uint64_t)(tend - st.tstart);
-    rt_gc.pause_ns[(st.n - 1) % 256] = pause;
-    atomic_fetch_add_explicit(&rt_gc.pause_total_ns, pause, memory_order_relaxed);
-    atomic_fetch_add_explicit(&rt_gc.cpu_ns, pause * (uint64_t)np, memory_order_relaxed);
-    rt_gc.last_pause_ns = (int64_t)pause;
-    atomic_store_explicit(&rt_gc.last_gc_ns, tend, memory_order_relaxed);
-    atomic_store_explicit(&rt_gc.last_gc_unix, rt_walltime(), memory_order_relaxed);
-    if (st.forced)
-        atomic_fetch_add_explicit(&rt_gc.num_forced_gc, 1, memory_order_relaxed);
-    atomic_store_explicit(&rt_gc.num_gc, st.n, memory_order_release);
-    rt_gc_start_world();
-    st.tend = rt_nanotime();
-
-    if (rt_debug.gctrace > 0)
-        rt_gc_trace(&st);
-    rt_gc_finq_kick();
-    // A small heap is swept by its allocators (mcentral sweeps before it
-    // grows) in less time than waking the background sweeper on another P
-    // costs: that wake-up made the sweeper fight the allocating goroutine
-    // over span metadata and the heap lock on every 4 MiB cycle. Leftovers
-    // are finished at the next cycle's start.
-    if (st.heap2 >= BGSWEEP_MIN_HEAP)
-        rt_gc_sweeper_kick();
-    else
-        rt_gc_scavenge(); // the sweeper's other job: RSS follows the goal down too
+    cycle_end(&st, marked, st.tmarkterm - st.tstart, 0, 0);
 }
 
 bool
@@ -708,14 +1215,43 @@ rt_gc_start(int reason)
     M *m = rt_m();
     if (m == NULL || m->p == NULL || m->curg == NULL || m->locks != 0)
         return false; // not on a user goroutine that may stop the world
-    uint32_t zero = 0;
-    while (!atomic_compare_exchange_strong(&rt_gc.running, &zero, 1)) {
-        if (reason != GC_REASON_FORCED)
+    // The caller's registers go to this frame, and the roots on this stack
+    // end here: every scan of the cycle sees the same words, whatever the
+    // collector's own frames below left behind.
+    __builtin_unwind_init();
+    uintptr_t sp = rt_arch_getsp();
+    for (;;) {
+        uint32_t zero = 0;
+        if (!atomic_compare_exchange_strong(&rt_gc.running, &zero, 1)) {
+            if (reason != GC_REASON_FORCED) {
+                if (rt_gc_marking())
+                    atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed); // retry
+                return false;
+            }
+            rt_gosched(); // the running cycle stops us, or finishes
+            continue;
+        }
+        work.self_sp = sp;
+        if (rt_gc_marking()) {
+            // A concurrent mark runs: end it when its marker is done, when
+            // the heap reached the goal, or when asked to.
+            bool finish = reason != GC_REASON_HEAP ||
+                          atomic_load_explicit(&conc.done, memory_order_acquire) ||
+                          atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed) >=
+                                  rt_gc_heap_goal();
+            if (finish)
+                conc_finish(reason);
+            atomic_store_explicit(&rt_gc.running, 0, memory_order_release);
+            if (reason == GC_REASON_FORCED)
+                continue; // gort_gc: now a full cycle of its own
+            return finish;
+        }
+        if (reason == GC_REASON_FINISH) {
+            atomic_store_explicit(&rt_gc.running, 0, memory_order_release);
             return false;
-        zero = 0;
-        rt_gosched(); // the running cycle stops us, or finishes
+        }
+        gc_cycle(reason);
+        atomic_store_explicit(&rt_gc.running, 0, memory_order_release);
+        return true;
     }
-    gc_cycle(reason);
-    atomic_store_explicit(&rt_gc.running, 0, memory_order_release);
-    return true;
 }

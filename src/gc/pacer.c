@@ -25,7 +25,12 @@
 _Atomic uint64_t rt_gc_trigger = GC_HEAP_MINIMUM / 64 * 61;
 _Atomic uint32_t rt_gc_malloc_hook = 1; // first allocations start the runtime goroutines
 
-GCState rt_gc = {.percent = GC_DEFAULT_PERCENT, .memory_limit = INT64_MAX, .goal = GC_HEAP_MINIMUM};
+_Atomic uint32_t rt_gc_fresh_cycle;
+
+GCState rt_gc = {.percent = GC_DEFAULT_PERCENT,
+                 .memory_limit = INT64_MAX,
+                 .goal = GC_HEAP_MINIMUM,
+                 .trigger_ratio = 61};
 
 static int32_t
 read_gogc(void)
@@ -111,12 +116,20 @@ rt_gc_set_goal(uint64_t marked)
     }
     if (goal < marked + (64 << 10))
         goal = marked + (64 << 10);
-    uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : marked + (goal - marked) / 64 * 61;
-    uint64_t gtrig = gogc_goal == UINT64_MAX ? UINT64_MAX : marked + (gogc_goal - marked) / 64 * 61;
+    uint64_t ratio = rt_gc.trigger_ratio;
+    uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : marked + (goal - marked) / 64 * ratio;
+    uint64_t gtrig =
+            gogc_goal == UINT64_MAX ? UINT64_MAX : marked + (gogc_goal - marked) / 64 * ratio;
     rt_gc.limit_bound = bound;
     rt_gc.gogc_trigger = gtrig;
     atomic_store_explicit(&rt_gc.goal, goal, memory_order_relaxed);
     atomic_store_explicit(&rt_gc_trigger, trigger, memory_order_relaxed);
+}
+
+void
+rt_gc_set_trigger_ratio(uint32_t ratio64)
+{
+    rt_gc.trigger_ratio = ratio64;
 }
 
 uint64_t
@@ -136,6 +149,8 @@ static struct {
 
 static _Atomic uint64_t stress_count;
 
+static void ready_forcegc(void);
+
 static void
 forcegc_main(void *arg)
 {
@@ -144,7 +159,7 @@ forcegc_main(void *arg)
         rt_lock(&helpers.lock);
         helpers.forcegc_idle = true;
         rt_parkunlock(&helpers.lock, WAIT_FORCEGC);
-        rt_gc_start(GC_REASON_TIME);
+        rt_gc_start(rt_gc_marking() ? GC_REASON_FINISH : GC_REASON_TIME);
     }
 }
 
@@ -188,6 +203,10 @@ rt_gc_malloc_slow(void)
         rt_gc_start(GC_REASON_STRESS);
         return;
     }
+    if (rt_gc_marking()) {
+        rt_gc_start(GC_REASON_HEAP); // ends the mark if its marker is done or at the goal
+        return;
+    }
     uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (live < atomic_load_explicit(&rt_gc_trigger, memory_order_relaxed))
         return;
@@ -213,6 +232,12 @@ rt_gc_sysmon_tick(int64_t now)
         last = rt_starttime;
     if (now - last < GC_FORCE_PERIOD_NS)
         return;
+    ready_forcegc();
+}
+
+static void
+ready_forcegc(void)
+{
     G *gp = NULL;
     rt_lock(&helpers.lock);
     if (helpers.forcegc_idle) {
@@ -222,6 +247,13 @@ rt_gc_sysmon_tick(int64_t now)
     rt_unlock(&helpers.lock);
     if (gp != NULL)
         rt_ready(gp, false);
+}
+
+void
+rt_gc_sysmon_poll(void)
+{
+    if (rt_gc_mark_done())
+        ready_forcegc();
 }
 
 void

@@ -215,6 +215,8 @@ struct Span {
     uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
+    uint32_t fresh_cycle;      // [const] rt_gc_fresh_cycle when allocated: a span born
+                               // during a concurrent mark is not scanned until its end
     Lock speciallock;          // guards specials
     Special *specials;         // [lock: speciallock] sorted by offset, then kind
 };
@@ -374,6 +376,8 @@ typedef struct MHeap {
     uint32_t search;              // [lock] arenas below this index have no free page
     uintptr_t arena_hint;         // [lock] where the next arena is reserved
     uint32_t sweepgen;            // [stw] += 2 per cycle (read atomically by spans' owners)
+    bool dirty_tracking;          // [lock] new arenas are registered for dirty-page tracking
+    bool dirty_failed;            // [lock] a registration failed: no concurrent marking
     bool inited;                  // [const after init]
     FixAlloc spanalloc;           // [lock] Span structures
     FixAlloc cachealloc;          // [lock] MCache structures
@@ -422,7 +426,15 @@ void rt_mheap_read_stats(HeapStats *out);
 bool rt_span_add_special(Span *s, uintptr_t p, Special *sp);
 Special *rt_span_remove_special(Span *s, uintptr_t p, uint8_t kind);
 
+// Registers every arena, and from now on every new one, for dirty-page
+// tracking (rt_os_dirty_register). False if any registration failed.
+bool rt_mheap_dirty_enable(void);
+
 // ---- Collector hooks (src/gc/pacer.c) ----------------------------------------
+
+// Nonzero while a concurrent mark runs: the number of that cycle, stamped on
+// every span allocated meanwhile (Span.fresh_cycle). Written [stw].
+extern _Atomic uint32_t rt_gc_fresh_cycle;
 
 // Heap size (rt_mheap.heap_live) at which the next cycle starts.
 extern _Atomic uint64_t rt_gc_trigger;

@@ -226,8 +226,26 @@ heap_grow(MHeap *h, uintptr_t npages)
             h->search = i;
         atomic_store_explicit(&h->arenas[a->base >> ARENA_SHIFT], a, memory_order_release);
     }
+    if (h->dirty_tracking && rt_os_dirty_register(base, size) != 0)
+        h->dirty_failed = true;
     h->heap_sys += size;
     h->heap_released += size;
+}
+
+bool
+rt_mheap_dirty_enable(void)
+{
+    MHeap *h = &rt_mheap;
+    rt_lock(&h->lock);
+    if (!h->dirty_tracking) {
+        h->dirty_tracking = true;
+        for (uint32_t i = 0; i < h->narenas; i++)
+            if (rt_os_dirty_register(h->allarenas[i]->base, ARENA_BYTES) != 0)
+                h->dirty_failed = true;
+    }
+    bool ok = !h->dirty_failed;
+    rt_unlock(&h->lock);
+    return ok;
 }
 
 // ---- Page allocator ----------------------------------------------------------------
@@ -380,6 +398,7 @@ rt_mheap_alloc(uintptr_t npages, uint8_t spc)
     s->alloc_bits = rt_gcbits_alloc(nb);
     s->gcmark_bits = rt_gcbits_alloc(nb);
     atomic_store_explicit(&s->sweepgen, h->sweepgen, memory_order_relaxed);
+    s->fresh_cycle = atomic_load_explicit(&rt_gc_fresh_cycle, memory_order_relaxed);
     s->state = SPAN_IN_USE;
     spans_set(s, s); // publishes the initialised span
     page_bit(arena_of(addr)->page_inuse, addr, true);

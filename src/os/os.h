@@ -22,6 +22,21 @@ void rt_os_release(void *p, size_t n); // give pages back, keep the mapping (zer
 int rt_os_guard(void *p, size_t n);
 size_t rt_os_pagesize(void);
 
+// Dirty-page tracking for the concurrent collector (src/os/linux/dirty.c).
+// rt_os_dirty_init returns 0 when the kernel tracks writes for us
+// (userfaultfd write protection in async mode plus PAGEMAP_SCAN); then a
+// range registered once can be armed (every later write to a page is
+// recorded, by the kernel, without a signal) and its written pages listed.
+// Ranges are OS-page aligned.
+int rt_os_dirty_init(void);
+int rt_os_dirty_register(uintptr_t lo, size_t n);
+int rt_os_dirty_protect(uintptr_t lo, size_t n, int arm); // arm 1: track, 0: stop
+// Calls fn(lo, hi, arg) for each run of pages in [lo, hi) written since they
+// were armed; rearm arms them again in the same walk. Returns the number of
+// written pages, or a negative errno value.
+long rt_os_dirty_scan(uintptr_t lo, uintptr_t hi, int rearm,
+                      void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
 // Time. [signal-safe]
 int64_t rt_nanotime(void); // CLOCK_MONOTONIC
 int64_t rt_walltime(void); // CLOCK_REALTIME, ns since the epoch

@@ -1871,7 +1871,7 @@ rt_gc_start_world(void)
 }
 
 void
-rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg, uintptr_t self_sp)
 {
     M *self = rt_m();
     G *me = self->curg;
@@ -1889,7 +1889,9 @@ rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
         if (st == G_DEAD || st == G_IDLE || gp->stack_lo == 0 || !gp->started)
             continue;
         uintptr_t lo = gp->sched.sp;
-        if (gp == me) {
+        if (gp == me && self_sp != 0) {
+            lo = self_sp;
+        } else if (gp == me) {
             __builtin_unwind_init();
             lo = rt_arch_getsp();
         } else if (gp->m && gp->m->gc_sp > gp->stack_lo && gp->m->gc_sp <= gp->stack_hi &&

@@ -70,6 +70,17 @@ all_idle(void)
 }
 
 void
+rt_sysmon_wake(void)
+{
+    rt_lock(&rt_sched.lock);
+    if (atomic_load_explicit(&rt_sched.sysmonwait, memory_order_relaxed)) {
+        atomic_store_explicit(&rt_sched.sysmonwait, 0, memory_order_relaxed);
+        rt_note_wakeup(&rt_sched.sysmonnote);
+    }
+    rt_unlock(&rt_sched.lock);
+}
+
+void
 rt_sysmon(void)
 {
     int idle = 0;
@@ -110,6 +121,8 @@ rt_sysmon(void)
                 rt_unlock(&rt_sched.lock);
             }
         }
+
+        rt_gc_sysmon_poll(); // a concurrent mark that nobody allocates to end
 
         if (retake(now) > 0)
             idle = 0;
