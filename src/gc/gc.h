@@ -152,6 +152,8 @@ bool rt_gc_start(int reason);
 bool rt_gc_marking(void);
 // ... and its marker is done: the next allocation (or forcegc) ends it.
 bool rt_gc_mark_done(void);
+// Cycles mark concurrently (known from the first automatic cycle on).
+bool rt_gc_concurrent_enabled(void);
 
 // ---- sweep.c -----------------------------------------------------------------
 // Sweeps one unswept span, if any is left; false when sweeping is done.

@@ -1003,6 +1003,12 @@ conc_usable(void)
 }
 
 bool
+rt_gc_concurrent_enabled(void)
+{
+    return conc.decided && conc.enabled && !rt_mheap.dirty_failed;
+}
+
+bool
 rt_gc_mark_done(void)
 {
     return atomic_load_explicit(&conc.phase, memory_order_acquire) == CONC_MARK &&
