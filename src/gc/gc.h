@@ -1,8 +1,12 @@
 // gc.h: the garbage collector (overview).
 //
-// A stop-the-world, parallel, conservative, non-moving mark-sweep collector
-// over the spans of src/mem, with Go's lazy concurrent sweeping, Go's pacer
-// (GOGC, GOMEMLIMIT) and Go's finalizer semantics.
+// A mostly-concurrent, parallel, conservative, non-moving mark-sweep
+// collector over the spans of src/mem, with Go's lazy concurrent sweeping,
+// Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. Where the
+// kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
+// goroutines run, between two short pauses: see "Concurrent marking" in
+// mark.c. gort_gc and the fallback (GODEBUG=gcstoptheworld=1, valgrind,
+// TSan, older kernels) run the stop-the-world cycle below.
 //
 //   mark.c       the cycle (rt_gc_start), roots, parallel marking, checkmark
 //   sweep.c      sweeping one span (sweepgen states in malloc.h), the
@@ -13,9 +17,9 @@
 //   roots.c      gort_add_roots, the data/bss segments of every module
 //   memstats.c   gort_read_memstats
 //
-// A cycle, run by the goroutine that starts it (gort_gc, or an allocation
-// that crossed the trigger), as Go's phases with the world stopped for all
-// of marking:
+// A stop-the-world cycle, run by the goroutine that starts it (gort_gc, or
+// an allocation that crossed the trigger), as Go's phases with the world
+// stopped for all of marking (a concurrent cycle differs in step 2 only):
 //
 //   1. sweep termination (STW; gctrace's first clock figure): stop the world
 //      (rt_gc_stop_world: goroutines are parked in the scheduler or

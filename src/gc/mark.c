@@ -1172,6 +1172,11 @@ conc_finish(int reason)
         need = (uint64_t)(rate * t * 1.25);
     }
     if (rt_debug.gctrace > 1)
+        rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
+                  (unsigned long long)rt_mheap.heap_sys >> 20,
+                  (unsigned long long)rt_mheap.heap_inuse >> 20,
+                  (unsigned long long)rt_mheap.heap_released >> 20);
+    if (rt_debug.gctrace > 1)
         rt_printf("gc concurrent: %llu pages armed in %zu runs, %llu written pages rescanned%s, "
                   "%zu pointers deferred\n",
                   (unsigned long long)conc.armed_pages, conc.nruns,
