@@ -39,6 +39,7 @@ static Box **cells; // NCELLS pointers, one heap object (scanned in oblets)
 static atomic_int bad;
 static atomic_long serials;
 static atomic_int seen_marking;
+static uint32_t start_gc; // num_gc before the mutators start
 static gort_waitgroup wg;
 
 static Box *
@@ -93,8 +94,16 @@ static void
 mutator(void *arg)
 {
     uint64_t s = (uint64_t)(uintptr_t)arg * 0x2545f4914f6cdd1dULL + 1;
+    // At least the scaled rounds, and on until the churn ran three cycles
+    // (sanitizer builds scale the rounds down).
     long rounds = harness_scaled(400000);
-    for (long r = 0; r < rounds; r++) {
+    bool enough = false;
+    for (long r = 0; r < rounds || !enough; r++) {
+        if (r % 1024 == 0 && r >= rounds) {
+            gort_memstats m;
+            gort_read_memstats(&m);
+            enough = m.num_gc > start_gc + 2 || r > 50 * rounds;
+        }
         size_t i = rnd(&s) % NCELLS, j = rnd(&s) % NCELLS;
         Box *a = __atomic_exchange_n(&cells[i], NULL, __ATOMIC_ACQ_REL);
         verify(a);
@@ -149,6 +158,7 @@ test_shuffle(void)
         cells[i] = new_box();
     gort_memstats a, b;
     gort_read_memstats(&a);
+    start_gc = a.num_gc;
     gort_waitgroup_add(&wg, NMUT);
     for (uintptr_t k = 0; k < NMUT; k++)
         gort_go(mutator, (void *)(k + 1));
