@@ -85,6 +85,9 @@ enum {
 };
 #define GC_HEAP_MINIMUM    ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
 #define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod
+// The period in force: GC_FORCE_PERIOD_NS; tests shorten it (as Go's tests
+// set forcegcperiod). [atomic]
+extern _Atomic int64_t rt_gc_force_period_ns;
 
 enum GCReason {
     GC_REASON_HEAP = 0, // the trigger was crossed (or a concurrent mark may end)
@@ -128,7 +131,7 @@ void rt_gc_set_trigger_ratio(uint32_t ratio64);
 // Non-heap memory the memory limit must leave room for (runtime metadata).
 uint64_t rt_gc_nonheap_bytes(void);
 // sysmon, once a second: readies the forcegc goroutine when no cycle ran
-// for GC_FORCE_PERIOD_NS. Runs on sysmon's M (no P); takes a leaf Lock.
+// for rt_gc_force_period_ns. Runs on sysmon's M (no P); takes a leaf Lock.
 void rt_gc_sysmon_tick(int64_t now);
 // sysmon, every round: readies the forcegc goroutine to end a concurrent
 // mark whose marker is done (when no allocation does it first).

@@ -26,6 +26,7 @@ _Atomic uint64_t rt_gc_trigger = GC_HEAP_MINIMUM / 64 * 61;
 _Atomic uint32_t rt_gc_malloc_hook = 1; // first allocations start the runtime goroutines
 
 _Atomic uint32_t rt_gc_fresh_cycle;
+_Atomic int64_t rt_gc_force_period_ns = GC_FORCE_PERIOD_NS;
 
 GCState rt_gc = {.percent = GC_DEFAULT_PERCENT,
                  .memory_limit = INT64_MAX,
@@ -230,7 +231,7 @@ rt_gc_sysmon_tick(int64_t now)
     int64_t last = atomic_load_explicit(&rt_gc.last_gc_ns, memory_order_relaxed);
     if (last == 0)
         last = rt_starttime;
-    if (now - last < GC_FORCE_PERIOD_NS)
+    if (now - last < atomic_load_explicit(&rt_gc_force_period_ns, memory_order_relaxed))
         return;
     ready_forcegc();
 }

@@ -101,7 +101,10 @@ rt_sysmon(void)
         if (rt_debug.schedtrace <= 0 && all_idle() &&
             !atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
             rt_lock(&rt_sched.lock);
-            if (all_idle()) {
+            // A concurrent mark's marker that finished wakes sysmon under
+            // this lock (rt_sysmon_wake); one that finished before is seen
+            // here, so that its cycle is ended now, not at the next timer.
+            if (all_idle() && !rt_gc_mark_done()) {
                 atomic_store_explicit(&rt_sched.sysmonwait, 1, memory_order_relaxed);
                 rt_unlock(&rt_sched.lock);
                 int64_t sleep = 60LL * 1000 * 1000 * 1000;
