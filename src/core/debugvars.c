@@ -145,6 +145,7 @@ static const struct {
         {"gccheckmark", offsetof(DebugVars, gccheckmark)},
         {"gcstress", offsetof(DebugVars, gcstress)},
         {"gcstoptheworld", offsetof(DebugVars, gcstoptheworld)},
+        {"gcconcurrent", offsetof(DebugVars, gcconcurrent)},
         {"madvdontneed", offsetof(DebugVars, madvdontneed)},
         {"scavtrace", offsetof(DebugVars, scavtrace)},
 };

@@ -2,8 +2,9 @@
 //
 // A mostly-concurrent, parallel, conservative, non-moving mark-sweep
 // collector over the spans of src/mem, with Go's lazy concurrent sweeping,
-// Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. Where the
-// kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
+// Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. With
+// GODEBUG=gcconcurrent=1 (opt-in for now) and where the kernel tracks
+// writes (src/os/linux/dirty.c), automatic cycles mark while
 // goroutines run, between two short pauses: see "Concurrent marking" in
 // mark.c. gort_gc and the fallback (GODEBUG=gcstoptheworld=1, valgrind,
 // TSan, older kernels) run the stop-the-world cycle below.
