@@ -20,7 +20,7 @@
 //
 // A stop-the-world cycle, run by the goroutine that starts it (gort_gc, or
 // an allocation that crossed the trigger), as Go's phases with the world
-// stopped for all of marking (a concurrent cycle differs in step 2 only):
+// stopped for all of marking (a concurrent cycle: see mark.c):
 //
 //   1. sweep termination (STW; gctrace's first clock figure): stop the world
 //      (rt_gc_stop_world: goroutines are parked in the scheduler or

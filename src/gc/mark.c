@@ -119,37 +119,47 @@ static struct {
 
 // The concurrent mark (see "Concurrent marking" below).
 static struct {
-    _Atomic uint32_t phase;        // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
-    _Atomic uint32_t done;         // [atomic] the concurrent marker ran out of work
-    _Atomic uint32_t stop;         // [atomic] mark termination wants the marker to stop
-    bool decided, enabled;         // [rt_gc.running] whether cycles may mark concurrently
-    bool all_dirty;                // [worker 0, then stw] a scan failed: all armed pages count
-    uintptr_t *runs;               // [stw; worker 0 during its job] armed ranges: lo, hi pairs
-    size_t nruns, caprun;          // [same]
-    uint64_t armed_pages;          // [stw] heap pages armed this cycle
-    uint64_t dirty_pages;          // [worker 0, then stw] written OS pages rescanned this cycle
-    uint64_t runway;               // [rt_gc.running] goal - marked when the cycle began
-    uint64_t cpu_ns;               // [worker 0, then stw] the concurrent marker's time
-    uintptr_t *deferred;           // [worker 0, then stw] words left for mark termination
-    size_t ndeferred, capdeferred; // [same]
-    GCCycleStats st;               // [rt_gc.running] the cycle in flight
+    _Atomic uint32_t phase;  // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
+    _Atomic uint32_t done;   // [atomic] the concurrent marker ran out of work
+    _Atomic uint32_t stop;   // [atomic] mark termination wants the marker to stop
+    bool decided, enabled;   // [rt_gc.running] whether cycles may mark concurrently
+    bool all_dirty;          // [worker 0, then stw] a scan failed: all armed pages count
+    uintptr_t *runs;         // [stw; worker 0 during its job] armed ranges: lo, hi pairs
+    uintptr_t nruns, caprun; // [same]
+    uint64_t armed_pages;    // [stw] heap pages armed this cycle
+    uint64_t dirty_pages;    // [worker 0, then stw] written OS pages rescanned this cycle
+    uint64_t runway;         // [rt_gc.running] goal - marked when the cycle began
+    uint64_t cpu_ns;         // [worker 0, then stw] the concurrent marker's time
+    uintptr_t *deferred;     // [worker 0, then stw] words left for mark termination
+    uintptr_t ndeferred, capdeferred; // [same]
+    GCCycleStats st;                  // [rt_gc.running] the cycle in flight
 } conc;
 
 // ---- The mark stack ----------------------------------------------------------------
 
+// Doubles an off-heap table of words (*cap entries of width words each, the
+// first used of them kept), starting at first entries; throws if it
+// cannot be mapped (what: the table's name).
 static RT_NOINLINE void
+table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width, uintptr_t first,
+           const char *what)
+{
+    uintptr_t ncap = *cap ? *cap * 2 : first;
+    uintptr_t *nt = rt_os_map(ncap * width * sizeof(uintptr_t));
+    if (nt == NULL)
+        rt_throw(what);
+    if (*t != NULL) {
+        memcpy(nt, *t, used * width * sizeof(uintptr_t));
+        rt_os_unmap(*t, *cap * width * sizeof(uintptr_t));
+    }
+    *t = nt;
+    *cap = ncap;
+}
+
+static void
 gcw_grow(GCWork *w)
 {
-    uintptr_t ncap = w->cap ? w->cap * 2 : STACK_INIT;
-    uintptr_t *ns = rt_os_map(ncap * 2 * sizeof(uintptr_t));
-    if (ns == NULL)
-        rt_throw("gc: cannot map the mark stack");
-    if (w->stack != NULL) {
-        memcpy(ns, w->stack, w->n * 2 * sizeof(uintptr_t));
-        rt_os_unmap(w->stack, w->cap * 2 * sizeof(uintptr_t));
-    }
-    w->stack = ns;
-    w->cap = ncap;
+    table_grow(&w->stack, &w->cap, w->n, 2, STACK_INIT, "gc: cannot map the mark stack");
 }
 
 static inline void
@@ -239,18 +249,9 @@ gcw_steal(GCWork *w)
 static RT_NOINLINE void
 conc_defer(uintptr_t p)
 {
-    if (rt_unlikely(conc.ndeferred == conc.capdeferred)) {
-        uintptr_t ncap = conc.capdeferred ? conc.capdeferred * 2 : 4096;
-        uintptr_t *nd = rt_os_map(ncap * sizeof(uintptr_t));
-        if (nd == NULL)
-            rt_throw("gc: cannot map the deferred-pointer table");
-        if (conc.deferred != NULL) {
-            memcpy(nd, conc.deferred, conc.ndeferred * sizeof(uintptr_t));
-            rt_os_unmap(conc.deferred, conc.capdeferred * sizeof(uintptr_t));
-        }
-        conc.deferred = nd;
-        conc.capdeferred = ncap;
-    }
+    if (rt_unlikely(conc.ndeferred == conc.capdeferred))
+        table_grow(&conc.deferred, &conc.capdeferred, conc.ndeferred, 1, 4096,
+                   "gc: cannot map the deferred-pointer table");
     conc.deferred[conc.ndeferred++] = p;
 }
 
@@ -781,17 +782,18 @@ static uint32_t cycle_no; // [stw]
 //     background.
 //
 // Why nothing reachable is missed: objects allocated meanwhile are white
-// (allocation does nothing extra), and stacks, registers, globals and every
-// runtime root are scanned again at STW 2. Take an object X reachable at
-// STW 2 and the first unmarked object on a path to it: its predecessor is a
-// root (rescanned), or was marked at STW 2 (scanned then), or was scanned by
-// the concurrent marker. In the last case it is not in a fresh span, so its
-// pages have been armed since STW 1; had the pointer been in it when it was
-// scanned the object would be marked (or skipped as fresh or as a free slot:
-// new then, so the pointer was stored after STW 1), so it was stored after
-// STW 1, and the page is listed as written. Pages re-armed by a preclean
-// round were rescanned at that point. A failed PAGEMAP_SCAN makes STW 2
-// rescan every armed page.
+// (allocation does nothing extra), and stacks, registers, globals, every
+// runtime root and every deferred word are scanned again at STW 2. Take an
+// object X reachable at STW 2 and the first unmarked object on a path to
+// it: its predecessor P is a root (rescanned), or was marked at STW 2
+// (scanned then), or was scanned by the concurrent marker. In the last case
+// P is not in a fresh span, so its pages have been armed since STW 1. Had
+// the pointer been in P when P was scanned, the marker would have marked
+// the object or deferred the pointer (fresh span, or a slot that looked
+// free), and STW 2 would mark it. So the pointer was stored later, and P's
+// page was then either re-armed by a preclean round, which rescanned P's
+// words on it (P was marked by then), or is listed as written at STW 2. A
+// failed PAGEMAP_SCAN makes STW 2 rescan every armed page.
 //
 // For now concurrent marking is opt-in, GODEBUG=gcconcurrent=1: one run of
 // api.gc_gomaxprocs in about twenty hung with it under ASan and has not
@@ -828,18 +830,9 @@ runs_add(uintptr_t lo, uintptr_t hi)
         conc.runs[2 * conc.nruns - 1] = hi; // contiguous within an arena
         return;
     }
-    if (conc.nruns == conc.caprun) {
-        uintptr_t ncap = conc.caprun ? conc.caprun * 2 : 1024;
-        uintptr_t *nr = rt_os_map(ncap * 2 * sizeof(uintptr_t));
-        if (nr == NULL)
-            rt_throw("gc: cannot map the armed-range table");
-        if (conc.runs != NULL) {
-            memcpy(nr, conc.runs, conc.nruns * 2 * sizeof(uintptr_t));
-            rt_os_unmap(conc.runs, conc.caprun * 2 * sizeof(uintptr_t));
-        }
-        conc.runs = nr;
-        conc.caprun = ncap;
-    }
+    if (conc.nruns == conc.caprun)
+        table_grow(&conc.runs, &conc.caprun, conc.nruns, 2, 1024,
+                   "gc: cannot map the armed-range table");
     conc.runs[2 * conc.nruns] = lo;
     conc.runs[2 * conc.nruns + 1] = hi;
     conc.nruns++;
@@ -909,7 +902,7 @@ static GC_NO_SANITIZE void
 rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
 {
     GCWork *w = arg;
-    conc.dirty_pages += (hi - lo) / 4096;
+    conc.dirty_pages += (hi - lo) / rt_os_pagesize();
     uintptr_t p = lo;
     while (p < hi) {
         HeapArena *ha =
@@ -1174,17 +1167,17 @@ conc_finish(int reason)
             t = cmarked > 0 ? t * (double)marked / (double)cmarked : (double)span * 4;
         need = (uint64_t)(rate * t * 1.25);
     }
-    if (rt_debug.gctrace > 1)
+    if (rt_debug.gctrace > 1) {
         rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
                   (unsigned long long)rt_mheap.heap_sys >> 20,
                   (unsigned long long)rt_mheap.heap_inuse >> 20,
                   (unsigned long long)rt_mheap.heap_released >> 20);
-    if (rt_debug.gctrace > 1)
         rt_printf("gc concurrent: %llu pages armed in %zu runs, %llu written pages rescanned%s, "
                   "%zu pointers deferred\n",
-                  (unsigned long long)conc.armed_pages, conc.nruns,
+                  (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
-                  conc.ndeferred);
+                  (size_t)conc.ndeferred);
+    }
     workers_run(JOB_DISARM, 2);
     work.extra_lo = work.extra_hi = 0;
     cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns, need);
