@@ -88,8 +88,6 @@ def impl_env(impl, kind):
         env["GC_MARKERS"] = "2"
     elif impl == "go" and kind == "pause":
         env["GODEBUG"] = "gctrace=1"
-    elif impl == "gort":
-        env["GODEBUG"] = "gcconcurrent=1"  # concurrent marking (opt-in, docs/gc.md)
     return env
 
 

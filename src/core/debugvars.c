@@ -8,6 +8,7 @@
 
 DebugVars rt_debug = {
         .madvdontneed = 1, // Go's Linux default since 1.16: MADV_DONTNEED, not MADV_FREE
+        .gcconcurrent = 1, // mark while goroutines run where the kernel tracks writes
         .traceback = 1,    // GOTRACEBACK=single
 };
 

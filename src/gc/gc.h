@@ -2,12 +2,12 @@
 //
 // A mostly-concurrent, parallel, conservative, non-moving mark-sweep
 // collector over the spans of src/mem, with Go's lazy concurrent sweeping,
-// Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. With
-// GODEBUG=gcconcurrent=1 (opt-in for now) and where the kernel tracks
-// writes (src/os/linux/dirty.c), automatic cycles mark while
+// Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. Where the
+// kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
 // goroutines run, between two short pauses: see "Concurrent marking" in
-// mark.c. gort_gc and the fallback (GODEBUG=gcstoptheworld=1, valgrind,
-// TSan, older kernels) run the stop-the-world cycle below.
+// mark.c. gort_gc and the fallback (GODEBUG=gcstoptheworld=1 or
+// gcconcurrent=0, valgrind, TSan, older kernels) run the stop-the-world
+// cycle below.
 //
 //   mark.c       the cycle (rt_gc_start), roots, parallel marking, checkmark
 //   sweep.c      sweeping one span (sweepgen states in malloc.h), the
@@ -116,12 +116,20 @@ typedef struct GCState {
     _Atomic int64_t last_gc_ns;   // nanotime at the end of the last cycle (0: none)
     _Atomic int64_t last_gc_unix; // walltime of the same
     _Atomic uint64_t cpu_ns;      // GC CPU: pause x GOMAXPROCS, summed
-    int64_t last_pause_ns;        // [stw] previous cycle's pause (CPU limiter)
+    // The CPU limiter's bucket (rt_gc_limiter_account): GC CPU time in,
+    // mutator time out, capped at 1 CPU-second per P.
+    uint64_t limiter_fill;    // [stw] ns
+    int64_t limiter_last;     // [stw] nanotime of the last account
+    uint64_t limiter_last_gc; // [stw] the last cycle's GC CPU ns
 } GCState;
 
 extern GCState rt_gc;
 
 // ---- pacer.c ------------------------------------------------------------------
+// Charges a cycle's GC CPU time (gc_cpu_ns, over np Ps) to the CPU limiter.
+// [stw]
+void rt_gc_limiter_account(uint64_t gc_cpu_ns, int64_t now, int32_t np);
+
 // The heap size at which the next cycle should finish, as last computed.
 uint64_t rt_gc_heap_goal(void);
 // Goal and trigger from a marked heap size; publishes rt_gc_trigger. [stw]

@@ -515,6 +515,9 @@ workers_wait(void)
         rt_os_futexsleep(&work.ndone, n, -1);
 }
 
+// Starts worker threads until there are n. Never with the world stopped: a
+// suspended thread may hold a lock of libc's (or a sanitizer's) that
+// pthread_create needs.
 static void
 workers_ensure(uint32_t n)
 {
@@ -697,10 +700,7 @@ static uint64_t
 gc_mark(int32_t nprocs, uint64_t *cpu_ns)
 {
     uint32_t nproc = nprocs < 1 ? 1 : (uint32_t)nprocs;
-    if (nproc > MAX_WORKERS)
-        nproc = MAX_WORKERS;
-    workers_ensure(nproc - 1);
-    if (nproc > work.nworkers + 1)
+    if (nproc > work.nworkers + 1) // workers are made before the world stops
         nproc = work.nworkers + 1;
     work.nproc = nproc;
     work.stack_bytes = work.global_bytes = 0;
@@ -795,9 +795,7 @@ static uint32_t cycle_no; // [stw]
 // words on it (P was marked by then), or is listed as written at STW 2. A
 // failed PAGEMAP_SCAN makes STW 2 rescan every armed page.
 //
-// For now concurrent marking is opt-in, GODEBUG=gcconcurrent=1: one run of
-// api.gc_gomaxprocs in about twenty hung with it under ASan and has not
-// been explained yet. GODEBUG=gcstoptheworld=1, a kernel without these
+// GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
 // interfaces, valgrind and TSan (which would see the marker's reads as
 // races) get the stop-the-world cycle; so does gort_gc, which runs a full
 // blocking cycle.
@@ -980,21 +978,27 @@ conc_worker(GCWork *w)
     }
 }
 
-// Decided at the first cycle, with the world stopped.
+// Decided at the first cycle, before the world stops (it starts worker 0
+// and registers the arenas with the kernel).
+static void
+conc_decide(void)
+{
+    if (conc.decided)
+        return;
+    conc.decided = true;
+    bool ok = rt_debug.gcconcurrent > 0 && rt_debug.gcstoptheworld == 0 && !GC_TSAN;
+#if GC_VALGRIND
+    ok = ok && !gc_under_valgrind;
+#endif
+    ok = ok && rt_os_dirty_init() == 0 && rt_mheap_dirty_enable();
+    if (ok)
+        workers_ensure(1);
+    conc.enabled = ok && work.nworkers >= 1;
+}
+
 static bool
 conc_usable(void)
 {
-    if (!conc.decided) {
-        conc.decided = true;
-        bool ok = rt_debug.gcconcurrent > 0 && rt_debug.gcstoptheworld == 0 && !GC_TSAN;
-#if GC_VALGRIND
-        ok = ok && !gc_under_valgrind;
-#endif
-        ok = ok && rt_os_dirty_init() == 0 && rt_mheap_dirty_enable();
-        if (ok)
-            workers_ensure(1);
-        conc.enabled = ok && work.nworkers >= 1;
-    }
     return conc.enabled && !rt_mheap.dirty_failed;
 }
 
@@ -1049,7 +1053,7 @@ cycle_end(GCCycleStats *st, uint64_t marked, int64_t pause_ns, uint64_t bg_cpu_n
     atomic_fetch_add_explicit(&rt_gc.pause_total_ns, pause, memory_order_relaxed);
     atomic_fetch_add_explicit(&rt_gc.cpu_ns, pause * (uint64_t)np + bg_cpu_ns,
                               memory_order_relaxed);
-    rt_gc.last_pause_ns = (int64_t)pause;
+    rt_gc_limiter_account(pause * (uint64_t)np + bg_cpu_ns, tend, np);
     atomic_store_explicit(&rt_gc.last_gc_ns, tend, memory_order_relaxed);
     atomic_store_explicit(&rt_gc.last_gc_unix, rt_walltime(), memory_order_relaxed);
     if (st->forced)
@@ -1193,8 +1197,14 @@ gc_cycle(int reason)
 #if GC_VALGRIND
     gc_under_valgrind = RUNNING_ON_VALGRIND != 0;
 #endif
-    rt_gc_stop_world();
+    // Threads are made now, not with the world stopped (workers_ensure);
+    // GOMAXPROCS may still grow before the stop, and then the mark uses
+    // fewer workers than Ps this once.
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    workers_ensure(np < 1 ? 0 : np > MAX_WORKERS ? MAX_WORKERS - 1 : (uint32_t)np - 1);
+    conc_decide();
+    rt_gc_stop_world();
+    np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
     st.nprocs = np;
     workers_wait(); // the last cycle's disarming
 

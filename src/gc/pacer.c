@@ -146,11 +146,13 @@ static struct {
     bool started;      // [lock] runtime goroutines created
     G *forcegc;        // [lock] the forcegc goroutine
     bool forcegc_idle; // [lock] parked, waiting for sysmon
+    int forcegc_why;   // [lock] GC_REASON_TIME or GC_REASON_FINISH: why sysmon woke it
 } helpers;
 
 static _Atomic uint64_t stress_count;
 
-static void ready_forcegc(void);
+static void ready_forcegc(int why);
+static bool limiter_limiting(void);
 
 static void
 forcegc_main(void *arg)
@@ -160,7 +162,13 @@ forcegc_main(void *arg)
         rt_lock(&helpers.lock);
         helpers.forcegc_idle = true;
         rt_parkunlock(&helpers.lock, WAIT_FORCEGC);
-        rt_gc_start(rt_gc_marking() ? GC_REASON_FINISH : GC_REASON_TIME);
+        rt_lock(&helpers.lock);
+        int why = helpers.forcegc_why;
+        rt_unlock(&helpers.lock);
+        // Woken to end a finished mark that an allocation ended first, it
+        // must not start a cycle of its own; a mark that runs when the two
+        // minutes are up counts as the forced cycle.
+        rt_gc_start(why == GC_REASON_TIME && !rt_gc_marking() ? GC_REASON_TIME : GC_REASON_FINISH);
     }
 }
 
@@ -211,16 +219,52 @@ rt_gc_malloc_slow(void)
     uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (live < atomic_load_explicit(&rt_gc_trigger, memory_order_relaxed))
         return;
-    if (rt_gc.limit_bound && live < rt_gc.gogc_trigger) {
-        // Only the memory limit asks for this cycle: cap GC near 50% CPU.
-        int64_t since =
-                rt_nanotime() - atomic_load_explicit(&rt_gc.last_gc_ns, memory_order_relaxed);
-        if (since < rt_gc.last_pause_ns) {
-            atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
-            return;
-        }
+    if (rt_gc.limit_bound && live < rt_gc.gogc_trigger && limiter_limiting()) {
+        // Only the memory limit asks for this cycle, and GC has had half
+        // the CPU for a while: wait (the heap may pass the limit).
+        atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
+        return;
     }
     rt_gc_start(GC_REASON_HEAP);
+}
+
+// ---- The CPU limiter ----------------------------------------------------------------
+//
+// As Go's gcCPULimiter: a bucket of CPU time that GC work fills and mutator
+// work drains, holding at most one CPU-second per P. Only a collector that
+// has taken more than half of the CPU for about that long fills it; then a
+// cycle that only the memory limit asks for waits until the mutator has run
+// as long as the last cycle cost. A single slow pause (a thread the kernel
+// left off its CPU) does not limit anything.
+
+enum { LIMITER_CAPACITY_NS = 1000000000 }; // per P
+
+void
+rt_gc_limiter_account(uint64_t gc_cpu_ns, int64_t now, int32_t np)
+{
+    if (np < 1)
+        np = 1;
+    int64_t last = rt_gc.limiter_last != 0 ? rt_gc.limiter_last : rt_starttime;
+    uint64_t total = now > last ? (uint64_t)(now - last) * (uint64_t)np : 0;
+    uint64_t mutator = total > gc_cpu_ns ? total - gc_cpu_ns : 0;
+    uint64_t fill = rt_gc.limiter_fill + gc_cpu_ns, cap = LIMITER_CAPACITY_NS * (uint64_t)np;
+    fill = fill > mutator ? fill - mutator : 0;
+    rt_gc.limiter_fill = fill < cap ? fill : cap;
+    rt_gc.limiter_last = now;
+    rt_gc.limiter_last_gc = gc_cpu_ns;
+}
+
+// True while the bucket, less the mutator time since the last cycle, has
+// no room for another cycle like the last.
+static bool
+limiter_limiting(void)
+{
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    uint64_t cap = LIMITER_CAPACITY_NS * (uint64_t)(np < 1 ? 1 : np);
+    int64_t since = rt_nanotime() - rt_gc.limiter_last;
+    uint64_t drained = since > 0 ? (uint64_t)since * (uint64_t)(np < 1 ? 1 : np) : 0;
+    uint64_t fill = rt_gc.limiter_fill + rt_gc.limiter_last_gc;
+    return fill > drained && fill - drained > cap;
 }
 
 void
@@ -233,16 +277,17 @@ rt_gc_sysmon_tick(int64_t now)
         last = rt_starttime;
     if (now - last < atomic_load_explicit(&rt_gc_force_period_ns, memory_order_relaxed))
         return;
-    ready_forcegc();
+    ready_forcegc(GC_REASON_TIME);
 }
 
 static void
-ready_forcegc(void)
+ready_forcegc(int why)
 {
     G *gp = NULL;
     rt_lock(&helpers.lock);
     if (helpers.forcegc_idle) {
         helpers.forcegc_idle = false;
+        helpers.forcegc_why = why;
         gp = helpers.forcegc;
     }
     rt_unlock(&helpers.lock);
@@ -254,7 +299,7 @@ void
 rt_gc_sysmon_poll(void)
 {
     if (rt_gc_mark_done())
-        ready_forcegc();
+        ready_forcegc(GC_REASON_FINISH);
 }
 
 void
@@ -335,6 +380,22 @@ rt_gc_trace(const GCCycleStats *st)
               st->forced ? " (forced)" : "");
 }
 
+// As Go's SetGCPercent(-1) (gcWaitOnMark): return with no cycle running. A
+// concurrent mark is ended now rather than waited for; a cycle that holds
+// the collector is waited for. A thread without a goroutine cannot wait.
+static void
+wait_no_cycle(void)
+{
+    M *m = rt_m();
+    if (m == NULL || m->curg == NULL || m->p == NULL || m->locks != 0)
+        return;
+    while (rt_gc_marking() || atomic_load_explicit(&rt_gc.running, memory_order_acquire)) {
+        if (rt_gc_marking() && rt_gc_start(GC_REASON_FINISH))
+            continue;
+        rt_gosched();
+    }
+}
+
 int
 gort_set_gc_percent(int percent)
 {
@@ -344,6 +405,8 @@ gort_set_gc_percent(int percent)
     rt_unlock(&rt_gc.lock);
     rt_gc_set_goal(atomic_load(&rt_gc.heap_marked));
     atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed); // re-check the trigger
+    if (percent < 0)
+        wait_no_cycle();
     return old;
 }
 

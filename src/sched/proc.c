@@ -1738,19 +1738,23 @@ enum { GC_STOP_RESIGNAL_NS = 100 * 1000 };
 // and the M stays stopped with its saved registers (still valid: it has not
 // run). Without this, a stopper could count the stale P_GCSTOP of an M that
 // had not woken yet, and the M would then run during the next mark.
+//
+// Each round reads the epoch, publishes P_GCSTOP, and only then looks at
+// gcsuspend: the M never sleeps on an epoch whose restart is already past
+// (it would hold its P through every later stop of the world).
 static void
 gc_wait_epoch(M *m, P *pp)
 {
-    uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire);
-    atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
     for (;;) {
-        while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
-            rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
-        epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire);
+        uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_seq_cst);
+        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
+        if (atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst)) {
+            while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
+                rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
+        }
         atomic_store_explicit(&pp->status, P_RUNNING, memory_order_seq_cst);
         if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst))
             break;
-        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
     }
     m->gc_sp = 0;
 }
