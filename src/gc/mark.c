@@ -795,6 +795,7 @@ static uint32_t cycle_no; // [stw]
 // words on it (P was marked by then), or is listed as written at STW 2. A
 // failed PAGEMAP_SCAN makes STW 2 rescan every armed page.
 //
+// A heap that marked less than CONC_MIN_LIVE last time,
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
 // interfaces, valgrind and TSan (which would see the marker's reads as
 // races) get the stop-the-world cycle; so does gort_gc, which runs a full
@@ -805,6 +806,11 @@ enum {
     TRIGGER_STW = 61, // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
     TRIGGER_MIN = 4,  // concurrent ones start at least this far into it
 };
+// A heap that marked less than this marks with the world stopped: its whole
+// mark takes about as long as the two pauses of a concurrent cycle (each a
+// stop of the world plus the arming or the rescan), and costs the program
+// less.
+#define CONC_MIN_LIVE ((uint64_t)1 << 20)
 enum {
     PRECLEAN_ROUNDS = 3,  // concurrent passes over the written pages
     PRECLEAN_ENOUGH = 64, // written pages few enough to leave to the pause
@@ -1213,7 +1219,9 @@ gc_cycle(int reason)
     }
     rt_malloc_flush_all();
     st.heap0 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
-    if (reason != GC_REASON_FORCED && conc_usable() && conc_begin(&st))
+    if (reason != GC_REASON_FORCED && conc_usable() &&
+        atomic_load_explicit(&rt_gc.heap_marked, memory_order_relaxed) >= CONC_MIN_LIVE &&
+        conc_begin(&st))
         return; // marking goes on while goroutines run
     st.tmark = rt_nanotime();
 
