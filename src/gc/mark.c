@@ -262,8 +262,14 @@ static inline __attribute__((always_inline)) GC_NO_SANITIZE void
 mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapArena *) *arenas,
           const enum MarkMode mode, uint32_t fresh)
 {
-    if (p - hlo >= hsize)
+    if (p - hlo >= hsize) {
+        // The heap may have grown since the bounds were taken at STW 1:
+        // a pointer into a new arena can only be to a fresh span.
+        if (mode == MARK_CONC && p < HEAP_ADDR_MAX &&
+            atomic_load_explicit(&arenas[p >> ARENA_SHIFT], memory_order_relaxed) != NULL)
+            conc_defer(p);
         return;
+    }
     HeapArena *ha = atomic_load_explicit(&arenas[p >> ARENA_SHIFT], memory_order_relaxed);
     if (ha == NULL)
         return;
@@ -789,8 +795,8 @@ static uint32_t cycle_no; // [stw]
 // (scanned then), or was scanned by the concurrent marker. In the last case
 // P is not in a fresh span, so its pages have been armed since STW 1. Had
 // the pointer been in P when P was scanned, the marker would have marked
-// the object or deferred the pointer (fresh span, or a slot that looked
-// free), and STW 2 would mark it. So the pointer was stored later, and P's
+// the object or deferred the pointer (fresh span, an arena made since STW
+// 1, or a slot that looked free), and STW 2 would mark it. So the pointer was stored later, and P's
 // page was then either re-armed by a preclean round, which rescanned P's
 // words on it (P was marked by then), or is listed as written at STW 2. A
 // failed PAGEMAP_SCAN makes STW 2 rescan every armed page.
