@@ -132,6 +132,8 @@ static struct {
     uint64_t cpu_ns;         // [worker 0, then stw] the concurrent marker's time
     uintptr_t *deferred;     // [worker 0, then stw] words left for mark termination
     uintptr_t ndeferred, capdeferred; // [same]
+    uintptr_t *kept;                  // [worker 0, then stw] fresh objects marked, unscanned:
+    uintptr_t nkept, capkept;         // [same]  base, length pairs
     GCCycleStats st;                  // [rt_gc.running] the cycle in flight
 } conc;
 
@@ -255,6 +257,57 @@ conc_defer(uintptr_t p)
     conc.deferred[conc.ndeferred++] = p;
 }
 
+// A pointer into slot idx of a span born during this mark (the concurrent
+// marker does not read such spans: their pages are not armed). A slot below
+// freeindex is allocated (a fresh span's alloc bits are all zero, and
+// nothing is swept while marking): mark it once, and leave its words for
+// mark termination, which scans it with the world stopped. A slot that looks
+// free may have been allocated since: defer the pointer itself. The marker
+// is the only writer of mark bits while goroutines run.
+static RT_NOINLINE GC_NO_SANITIZE void
+conc_keep_fresh(GCWork *w, Span *s, uint32_t idx, uintptr_t p)
+{
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    _Atomic uint64_t *mb = (_Atomic uint64_t *)s->gcmark_bits + idx / 64;
+    uint64_t v = atomic_load_explicit(mb, memory_order_relaxed);
+    if (v & bit)
+        return; // kept already
+    if (idx >= s->freeindex) {
+        conc_defer(p);
+        return;
+    }
+    atomic_store_explicit(mb, v | bit, memory_order_relaxed);
+    w->marked += s->elemsize;
+    if (rt_spanclass_noscan(s->spanclass))
+        return;
+    uintptr_t base = s->startaddr + (uintptr_t)idx * s->elemsize;
+    if (rt_unlikely(conc.nkept == conc.capkept))
+        table_grow(&conc.kept, &conc.capkept, conc.nkept, 2, 4096,
+                   "gc: cannot map the kept-object table");
+    conc.kept[2 * conc.nkept] = base;
+    conc.kept[2 * conc.nkept + 1] = s->divmagic == 0 ? s->limit - base : s->elemsize;
+    conc.nkept++;
+}
+
+// A word beyond the heap's bounds at STW 1 may point into an arena mapped
+// since, whose spans are all fresh.
+static RT_NOINLINE GC_NO_SANITIZE void
+conc_new_arena(GCWork *w, uintptr_t p)
+{
+    HeapArena *ha = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
+    if (ha == NULL)
+        return;
+    Span *s = atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
+                                   memory_order_relaxed);
+    if (s == NULL || p >= s->limit)
+        return;
+    if (s->fresh_cycle != work.fresh) {
+        conc_defer(p); // not expected; mark termination decides
+        return;
+    }
+    conc_keep_fresh(w, s, rt_span_obj_index(s, p), p);
+}
+
 // Go's greyobject: marks the slot p points into, if it is an allocated one,
 // and queues it for scanning unless its span is noscan. In checkmark mode
 // the slot must already carry the saved (real) mark.
@@ -263,11 +316,9 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
           const enum MarkMode mode, uint32_t fresh)
 {
     if (p - hlo >= hsize) {
-        // The heap may have grown since the bounds were taken at STW 1:
-        // a pointer into a new arena can only be to a fresh span.
-        if (mode == MARK_CONC && p < HEAP_ADDR_MAX &&
-            atomic_load_explicit(&arenas[p >> ARENA_SHIFT], memory_order_relaxed) != NULL)
-            conc_defer(p);
+        // The heap may have grown since the bounds were taken at STW 1.
+        if (mode == MARK_CONC && p < HEAP_ADDR_MAX)
+            conc_new_arena(w, p);
         return;
     }
     HeapArena *ha = atomic_load_explicit(&arenas[p >> ARENA_SHIFT], memory_order_relaxed);
@@ -277,11 +328,11 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
                                    memory_order_relaxed);
     if (s == NULL || p >= s->limit)
         return;
+    uint32_t idx = rt_span_obj_index(s, p);
     if (mode == MARK_CONC && s->fresh_cycle == fresh) {
-        conc_defer(p); // born during this mark: mark termination looks at it
+        conc_keep_fresh(w, s, idx, p); // born during this mark
         return;
     }
-    uint32_t idx = rt_span_obj_index(s, p);
     // Bitmaps are whole 64-bit words (rt_span_bitmap_bytes), little-endian:
     // bit idx of the byte array is bit idx % 64 of word idx / 64. While
     // goroutines run, freeindex may be stale: a slot allocated meanwhile
@@ -773,7 +824,8 @@ static uint32_t cycle_no; // [stw]
 //     onto worker 0's mark stack; from now on new spans are stamped
 //     "fresh" (Span.fresh_cycle). Start the world.
 //   concurrent mark: worker 0 (an OS thread, no P) drains its stack with
-//     plain bit sets (the only marker), skipping fresh spans; then up to
+//     plain bit sets (the only marker); objects in fresh spans it marks
+//     but leaves for STW 2 to scan; then up to
 //     PRECLEAN_ROUNDS times it lists the pages written meanwhile, re-arms
 //     them in the same walk, rescans the marked objects on them and drains
 //     again, which leaves little for the pause. Done, it sets the malloc
@@ -789,17 +841,19 @@ static uint32_t cycle_no; // [stw]
 //
 // Why nothing reachable is missed: objects allocated meanwhile are white
 // (allocation does nothing extra), and stacks, registers, globals, every
-// runtime root and every deferred word are scanned again at STW 2. Take an
-// object X reachable at STW 2 and the first unmarked object on a path to
-// it: its predecessor P is a root (rescanned), or was marked at STW 2
-// (scanned then), or was scanned by the concurrent marker. In the last case
-// P is not in a fresh span, so its pages have been armed since STW 1. Had
-// the pointer been in P when P was scanned, the marker would have marked
-// the object or deferred the pointer (fresh span, an arena made since STW
-// 1, or a slot that looked free), and STW 2 would mark it. So the pointer was stored later, and P's
-// page was then either re-armed by a preclean round, which rescanned P's
-// words on it (P was marked by then), or is listed as written at STW 2. A
-// failed PAGEMAP_SCAN makes STW 2 rescan every armed page.
+// runtime root and every deferred word are scanned again at STW 2, and so is
+// every fresh object the marker kept (marked, not scanned). Take an object X
+// reachable at STW 2 and the first unmarked object on a path to it: its
+// predecessor P is a root (rescanned), or was scanned at STW 2 (marked then,
+// or kept), or was scanned by the concurrent marker. In the last case P is
+// not in a fresh span, so its pages have been armed since STW 1. Had the
+// pointer been in P when P was scanned, the marker would have marked the
+// object, kept it (a fresh span) or deferred the pointer (an arena made
+// since STW 1, or a slot that looked free), and STW 2 would mark it. So
+// the pointer was stored later, and P's page was then either re-armed by a
+// preclean round, which rescanned P's words on it (P was marked by then),
+// or is listed as written at STW 2. A failed PAGEMAP_SCAN makes STW 2
+// rescan every armed page.
 //
 // A heap that marked less than CONC_MIN_LIVE last time,
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
@@ -1122,6 +1176,7 @@ conc_begin(GCCycleStats *st)
     conc.runway = goal > marked && goal != UINT64_MAX ? goal - marked : 0;
     conc.cpu_ns = 0;
     conc.ndeferred = 0;
+    conc.nkept = 0;
     conc.dirty_pages = 0;
     conc.all_dirty = false;
     atomic_store_explicit(&conc.done, 0, memory_order_relaxed);
@@ -1163,6 +1218,9 @@ conc_finish(int reason)
     }
     heap_bounds();
     work.mode = MARK_SOLO;
+    // The fresh objects the marker kept are marked; scan them now.
+    for (uintptr_t i = 0; i < conc.nkept; i++)
+        gcw_push(w, conc.kept[2 * i], conc.kept[2 * i + 1]);
     conc_rescan(w, false);
     // The pointers the concurrent marker left are roots now (gc_mark scans
     // the table below through work.extra_lo/hi).
@@ -1189,10 +1247,10 @@ conc_finish(int reason)
                   (unsigned long long)rt_mheap.heap_inuse >> 20,
                   (unsigned long long)rt_mheap.heap_released >> 20);
         rt_printf("gc concurrent: %llu pages armed in %zu runs, %llu written pages rescanned%s, "
-                  "%zu pointers deferred\n",
+                  "%zu pointers deferred, %zu fresh objects kept\n",
                   (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
-                  (size_t)conc.ndeferred);
+                  (size_t)conc.ndeferred, (size_t)conc.nkept);
     }
     workers_run(JOB_DISARM, 2);
     work.extra_lo = work.extra_hi = 0;
