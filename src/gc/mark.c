@@ -158,6 +158,17 @@ table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width, uintp
     *cap = ncap;
 }
 
+// Gives back all but the first 64 KiB of a table_grow table (its pages
+// read as zero if used again): one cycle's burst must not stay in RSS.
+static void
+table_trim(uintptr_t *t, uintptr_t cap, uintptr_t width)
+{
+    enum { KEEP = 64 << 10 };
+    uintptr_t bytes = cap * width * sizeof(uintptr_t);
+    if (t != NULL && bytes > KEEP)
+        rt_os_release((char *)t + KEEP, bytes - KEEP);
+}
+
 static void
 gcw_grow(GCWork *w)
 {
@@ -1254,6 +1265,8 @@ conc_finish(int reason)
     }
     workers_run(JOB_DISARM, 2);
     work.extra_lo = work.extra_hi = 0;
+    table_trim(conc.kept, conc.capkept, 2);
+    table_trim(conc.deferred, conc.capdeferred, 1);
     cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns, need);
 }
 
