@@ -124,6 +124,7 @@ static struct {
     _Atomic uint32_t stop;   // [atomic] mark termination wants the marker to stop
     bool decided, enabled;   // [rt_gc.running] whether cycles may mark concurrently
     bool all_dirty;          // [worker 0, then stw] a scan failed: all armed pages count
+    bool arm_failed;         // [worker 0, then stw] the kernel refused to arm: stop trying
     uintptr_t *runs;         // [stw; worker 0 during its job] armed ranges: lo, hi pairs
     uintptr_t nruns, caprun; // [same]
     uint64_t armed_pages;    // [stw] heap pages armed this cycle
@@ -830,11 +831,13 @@ static uint32_t cycle_no; // [stw]
 // while goroutines run, as the mostly-parallel collectors of Boehm, Demers
 // and Shenker do, with the kernel's dirty bits in place of a write barrier:
 //
-//   STW 1 (sweep termination): finish sweeping, flush the MCaches, arm
-//     write tracking on every page of every in-use span, scan the roots
-//     onto worker 0's mark stack; from now on new spans are stamped
-//     "fresh" (Span.fresh_cycle). Start the world.
-//   concurrent mark: worker 0 (an OS thread, no P) drains its stack with
+//   STW 1 (sweep termination): finish sweeping, flush the MCaches, list
+//     the runs of in-use pages, scan the roots onto worker 0's mark stack;
+//     from now on new spans are stamped "fresh" (Span.fresh_cycle). Start
+//     the world.
+//   concurrent mark: worker 0 (an OS thread, no P) first arms write
+//     tracking on the listed runs (before it reads any heap object), then
+//     drains its stack with
 //     plain bit sets (the only marker); objects in fresh spans it marks
 //     but leaves for STW 2 to scan; then up to
 //     PRECLEAN_ROUNDS times it lists the pages written meanwhile, re-arms
@@ -857,7 +860,8 @@ static uint32_t cycle_no; // [stw]
 // reachable at STW 2 and the first unmarked object on a path to it: its
 // predecessor P is a root (rescanned), or was scanned at STW 2 (marked then,
 // or kept), or was scanned by the concurrent marker. In the last case P is
-// not in a fresh span, so its pages have been armed since STW 1. Had the
+// not in a fresh span, so its pages were armed before the marker read any
+// object (or count as written: conc_arm_runs). Had the
 // pointer been in P when P was scanned, the marker would have marked the
 // object, kept it (a fresh span) or deferred the pointer (an arena made
 // since STW 1, or a slot that looked free), and STW 2 would mark it. So
@@ -923,9 +927,8 @@ conc_disarm(void)
     conc.nruns = 0;
 }
 
-// Arms write tracking on the pages of every in-use span. [stw] False if the
-// kernel refused (then nothing stays armed).
-static bool
+// Lists the runs of in-use pages for write tracking (conc_arm_runs). [stw]
+static void
 conc_arm(void)
 {
     MHeap *h = &rt_mheap;
@@ -959,15 +962,28 @@ conc_arm(void)
         }
     }
     rt_unlock(&h->lock);
+}
+
+// Worker 0, first thing after STW 1: arms the listed runs. Goroutines run
+// already, but the marker has read no heap object yet (the roots only queued
+// them), so a write before a page is armed is seen by the scan, and one
+// after it is tracked. The world stays stopped for none of it (about
+// 0.12 us a page: 30 ms for 1 GiB). If the kernel refuses, or mark
+// termination comes first, the runs not armed count as written.
+static void
+conc_arm_runs(void)
+{
     for (size_t i = 0; i < conc.nruns; i++) {
+        if (atomic_load_explicit(&conc.stop, memory_order_relaxed)) {
+            conc.all_dirty = true;
+            return;
+        }
         if (rt_os_dirty_protect(conc.runs[2 * i], conc.runs[2 * i + 1] - conc.runs[2 * i], 1) !=
             0) {
-            conc.nruns = i + 1;
-            conc_disarm();
-            return false;
+            conc.all_dirty = conc.arm_failed = true;
+            return;
         }
     }
-    return true;
 }
 
 // Queues the words in [lo, hi) (pages written since they were armed) of
@@ -1039,6 +1055,7 @@ static void
 conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
+    conc_arm_runs();
     bool ok = drain_local(w, MARK_CONC);
     for (int r = 0; ok && r < PRECLEAN_ROUNDS && !conc.all_dirty; r++) {
         uint64_t before = conc.dirty_pages;
@@ -1163,17 +1180,13 @@ mark_procs(uint64_t live, int32_t np)
     return n < (uint64_t)np ? (int32_t)n : np;
 }
 
-// STW 1 of a concurrent cycle, after sweep termination: arms the pages,
-// scans the roots for worker 0 and starts it, starts the world. False
-// (world still stopped) if the pages could not be armed.
-static bool
+// STW 1 of a concurrent cycle, after sweep termination: lists the pages to
+// arm, scans the roots for worker 0 and starts it, starts the world.
+static void
 conc_begin(GCCycleStats *st)
 {
     uint64_t goal = rt_gc_heap_goal(), marked = atomic_load(&rt_gc.heap_marked);
-    if (!conc_arm()) {
-        conc.enabled = false;
-        return false;
-    }
+    conc_arm();
     uint32_t fresh = cycle_no + 1;
     atomic_store_explicit(&rt_gc_fresh_cycle, fresh, memory_order_relaxed);
     work.fresh = fresh;
@@ -1199,7 +1212,6 @@ conc_begin(GCCycleStats *st)
     conc.st = *st;
     workers_run(JOB_CONC, 2);
     rt_gc_start_world();
-    return true;
 }
 
 // STW 2 of a concurrent cycle: mark termination. Runs with rt_gc.running.
@@ -1264,6 +1276,8 @@ conc_finish(int reason)
                   (size_t)conc.ndeferred, (size_t)conc.nkept);
     }
     workers_run(JOB_DISARM, 2);
+    if (conc.arm_failed)
+        conc.enabled = false; // later cycles stop the world
     work.extra_lo = work.extra_hi = 0;
     table_trim(conc.kept, conc.capkept, 2);
     table_trim(conc.deferred, conc.capdeferred, 1);
@@ -1297,9 +1311,10 @@ gc_cycle(int reason)
     rt_malloc_flush_all();
     st.heap0 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (reason != GC_REASON_FORCED && conc_usable() &&
-        atomic_load_explicit(&rt_gc.heap_marked, memory_order_relaxed) >= CONC_MIN_LIVE &&
-        conc_begin(&st))
+        atomic_load_explicit(&rt_gc.heap_marked, memory_order_relaxed) >= CONC_MIN_LIVE) {
+        conc_begin(&st);
         return; // marking goes on while goroutines run
+    }
     st.tmark = rt_nanotime();
 
     // 2. Mark, with the world stopped.
