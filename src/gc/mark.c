@@ -114,6 +114,7 @@ static struct {
     uint32_t fresh;               // [stw] rt_gc_fresh_cycle of the concurrent mark (MARK_CONC)
     uintptr_t self_sp;            // [stw] the collecting goroutine's stack is a root from here
     uintptr_t extra_lo, extra_hi; // [stw] one more root range (the deferred words), or empty
+    bool rescan;                  // [stw] gc_mark's workers first rescan conc.runs' written pages
     uint64_t stack_bytes, global_bytes; // [stw] root bytes scanned
 } work;
 
@@ -529,6 +530,7 @@ mark_loop(GCWork *w)
 
 static void conc_worker(GCWork *w);
 static void conc_disarm(void);
+static void conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc);
 
 static void *
 worker_main(void *arg)
@@ -547,6 +549,8 @@ worker_main(void *arg)
             continue; // not needed this time
         switch ((g >> GEN_JOB_SHIFT) & GEN_JOB_MASK) {
         case JOB_MARK:
+            if (work.rescan)
+                conc_rescan_slice(&wk->w, (uint32_t)wk->id + 1, g & GEN_NPROC_MASK);
             mark_loop(&wk->w);
             break;
         case JOB_CONC:
@@ -790,6 +794,8 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
         workers_run(JOB_MARK, nproc);
     int64_t t0 = rt_nanotime();
     mark_roots(w);
+    if (work.rescan)
+        conc_rescan_slice(w, 0, nproc);
     w->cpu_ns += (uint64_t)(rt_nanotime() - t0);
     mark_loop(w);
     workers_wait();
@@ -846,9 +852,10 @@ static uint32_t cycle_no; // [stw]
 //     hook (the next allocation terminates the cycle) and wakes sysmon
 //     (which readies the forcegc goroutine when nobody allocates). An
 //     allocation that reaches the heap goal terminates it at once.
-//   STW 2 (mark termination): stop the marker (its stack is kept), list the
-//     pages written since they were last armed and queue the marked objects'
-//     words on them, then mark in parallel from all roots again with the
+//   STW 2 (mark termination): stop the marker (its stack is kept); each
+//     mark worker lists the written pages of its share of the armed ones
+//     (conc_rescan_slice) and queues the marked objects' words on them,
+//     then they mark in parallel from all roots again with the
 //     world stopped, fresh spans included; the rest is the stop-the-world
 //     cycle's termination. Worker 0 then disarms the pages in the
 //     background.
@@ -993,7 +1000,8 @@ static GC_NO_SANITIZE void
 rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
 {
     GCWork *w = arg;
-    conc.dirty_pages += (hi - lo) / rt_os_pagesize();
+    atomic_fetch_add_explicit((_Atomic uint64_t *)&conc.dirty_pages, (hi - lo) / rt_os_pagesize(),
+                              memory_order_relaxed);
     uintptr_t p = lo;
     while (p < hi) {
         HeapArena *ha =
@@ -1047,6 +1055,32 @@ conc_rescan(GCWork *w, bool rearm)
         conc.all_dirty = true;
         if (!rearm)
             rescan_written(lo, hi, w);
+    }
+}
+
+// Mark termination, on each of the nproc mark workers (k = 0 the starter):
+// queues the marked words on the written pages of slice k of the armed
+// pages, so that the rescan of a heap written all over runs in parallel.
+static void
+conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
+{
+    uintptr_t total = 0;
+    for (size_t i = 0; i < conc.nruns; i++)
+        total += (conc.runs[2 * i + 1] - conc.runs[2 * i]) >> PAGE_SHIFT;
+    uintptr_t from = total * k / nproc, to = total * (k + 1) / nproc, at = 0;
+    bool all = __atomic_load_n(&conc.all_dirty, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < conc.nruns && at < to; i++) {
+        uintptr_t lo = conc.runs[2 * i], hi = conc.runs[2 * i + 1];
+        uintptr_t n = (hi - lo) >> PAGE_SHIFT, a = at, b = at + n;
+        at = b;
+        if (b <= from)
+            continue;
+        uintptr_t slo = lo + ((a < from ? from - a : 0) << PAGE_SHIFT);
+        uintptr_t shi = b > to ? hi - ((b - to) << PAGE_SHIFT) : hi;
+        if (!all && rt_os_dirty_scan(slo, shi, 0, rescan_written, w) >= 0)
+            continue;
+        __atomic_store_n(&conc.all_dirty, true, __ATOMIC_RELAXED);
+        rescan_written(slo, shi, w);
     }
 }
 
@@ -1244,7 +1278,7 @@ conc_finish(int reason)
     // The fresh objects the marker kept are marked; scan them now.
     for (uintptr_t i = 0; i < conc.nkept; i++)
         gcw_push(w, conc.kept[2 * i], conc.kept[2 * i + 1]);
-    conc_rescan(w, false);
+    work.rescan = true; // the written pages: by gc_mark's workers, in parallel
     // The pointers the concurrent marker left are roots now (gc_mark scans
     // the table below through work.extra_lo/hi).
     work.extra_lo = (uintptr_t)conc.deferred;
@@ -1252,6 +1286,7 @@ conc_finish(int reason)
     st->mark_cpu_ns = conc.cpu_ns;
     uint64_t cpu;
     uint64_t marked = cmarked + gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
+    work.rescan = false;
     // The runway the next concurrent mark needs: the allocation rate seen
     // during this one times the marker's time for the whole live heap
     // (extrapolated from its speed when it did not finish), plus a quarter.
