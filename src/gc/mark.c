@@ -120,19 +120,21 @@ static struct {
 
 // The concurrent mark (see "Concurrent marking" below).
 static struct {
-    _Atomic uint32_t phase;  // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
-    _Atomic uint32_t done;   // [atomic] the concurrent marker ran out of work
-    _Atomic uint32_t stop;   // [atomic] mark termination wants the marker to stop
-    bool decided, enabled;   // [rt_gc.running] whether cycles may mark concurrently
-    bool all_dirty;          // [worker 0, then stw] a scan failed: all armed pages count
-    bool arm_failed;         // [worker 0, then stw] the kernel refused to arm: stop trying
-    uintptr_t *runs;         // [stw; worker 0 during its job] armed ranges: lo, hi pairs
-    uintptr_t nruns, caprun; // [same]
-    uint64_t armed_pages;    // [stw] heap pages armed this cycle
-    uint64_t dirty_pages;    // [worker 0, then stw] written OS pages rescanned this cycle
-    uint64_t runway;         // [rt_gc.running] goal - marked when the cycle began
-    uint64_t cpu_ns;         // [worker 0, then stw] the concurrent marker's time
-    uintptr_t *deferred;     // [worker 0, then stw] words left for mark termination
+    _Atomic uint32_t phase;       // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
+    _Atomic uint32_t done;        // [atomic] the concurrent marker ran out of work
+    _Atomic uint32_t stop;        // [atomic] mark termination wants the marker to stop
+    bool decided, enabled;        // [rt_gc.running] whether cycles may mark concurrently
+    _Atomic bool all_dirty;       // [worker 0, then the stw mark workers] a scan failed: all armed
+                                  // pages count as written
+    bool arm_failed;              // [worker 0, then stw] the kernel refused to arm: stop trying
+    uintptr_t *runs;              // [stw; worker 0 during its job] armed ranges: lo, hi pairs
+    uintptr_t nruns, caprun;      // [same]
+    uint64_t armed_pages;         // [stw] heap pages armed this cycle
+    _Atomic uint64_t dirty_pages; // [worker 0, then the stw mark workers] written OS pages
+                                  // rescanned this cycle
+    uint64_t runway;              // [rt_gc.running] goal - marked when the cycle began
+    uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
+    uintptr_t *deferred;          // [worker 0, then stw] words left for mark termination
     uintptr_t ndeferred, capdeferred; // [same]
     uintptr_t *kept;                  // [worker 0, then stw] fresh objects marked, unscanned:
     uintptr_t nkept, capkept;         // [same]  base, length pairs
@@ -307,11 +309,7 @@ conc_keep_fresh(GCWork *w, Span *s, uint32_t idx, uintptr_t p)
 static RT_NOINLINE GC_NO_SANITIZE void
 conc_new_arena(GCWork *w, uintptr_t p)
 {
-    HeapArena *ha = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
-    if (ha == NULL)
-        return;
-    Span *s = atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
-                                   memory_order_relaxed);
+    Span *s = rt_span_of(p);
     if (s == NULL || p >= s->limit)
         return;
     if (s->fresh_cycle != work.fresh) {
@@ -1000,15 +998,11 @@ static GC_NO_SANITIZE void
 rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
 {
     GCWork *w = arg;
-    atomic_fetch_add_explicit((_Atomic uint64_t *)&conc.dirty_pages, (hi - lo) / rt_os_pagesize(),
+    atomic_fetch_add_explicit(&conc.dirty_pages, (hi - lo) / rt_os_pagesize(),
                               memory_order_relaxed);
     uintptr_t p = lo;
     while (p < hi) {
-        HeapArena *ha =
-                atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
-        Span *s = ha == NULL ? NULL
-                             : atomic_load_explicit(&ha->spans[(p >> PAGE_SHIFT) % PAGES_PER_ARENA],
-                                                    memory_order_relaxed);
+        Span *s = rt_span_of(p);
         if (s == NULL) {
             p = (p | (PAGE_SIZE - 1)) + 1;
             continue;
@@ -1039,22 +1033,21 @@ rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
     }
 }
 
-// Queues what was written to the armed pages; rearm (the concurrent
-// marker) arms them again in the same walk.
+// A preclean round of the concurrent marker: queues what was written to the
+// armed pages and arms them again in the same walk.
 static void
-conc_rescan(GCWork *w, bool rearm)
+conc_rescan(GCWork *w)
 {
     for (size_t i = 0; i < conc.nruns; i++) {
         uintptr_t lo = conc.runs[2 * i], hi = conc.runs[2 * i + 1];
-        if (rearm && atomic_load_explicit(&conc.stop, memory_order_relaxed))
+        if (atomic_load_explicit(&conc.stop, memory_order_relaxed))
             return; // mark termination rescans everything still written
-        if (!conc.all_dirty && rt_os_dirty_scan(lo, hi, rearm, rescan_written, w) >= 0)
+        if (!conc.all_dirty && rt_os_dirty_scan(lo, hi, 1, rescan_written, w) >= 0)
             continue;
         // A failed scan may have re-armed pages it did not report: from
-        // now on, every armed page counts as written.
+        // now on, every armed page counts as written (conc_rescan_slice).
         conc.all_dirty = true;
-        if (!rearm)
-            rescan_written(lo, hi, w);
+        return;
     }
 }
 
@@ -1068,7 +1061,7 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
     for (size_t i = 0; i < conc.nruns; i++)
         total += (conc.runs[2 * i + 1] - conc.runs[2 * i]) >> PAGE_SHIFT;
     uintptr_t from = total * k / nproc, to = total * (k + 1) / nproc, at = 0;
-    bool all = __atomic_load_n(&conc.all_dirty, __ATOMIC_RELAXED);
+    bool all = atomic_load_explicit(&conc.all_dirty, memory_order_relaxed);
     for (size_t i = 0; i < conc.nruns && at < to; i++) {
         uintptr_t lo = conc.runs[2 * i], hi = conc.runs[2 * i + 1];
         uintptr_t n = (hi - lo) >> PAGE_SHIFT, a = at, b = at + n;
@@ -1079,7 +1072,7 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
         uintptr_t shi = b > to ? hi - ((b - to) << PAGE_SHIFT) : hi;
         if (!all && rt_os_dirty_scan(slo, shi, 0, rescan_written, w) >= 0)
             continue;
-        __atomic_store_n(&conc.all_dirty, true, __ATOMIC_RELAXED);
+        atomic_store_explicit(&conc.all_dirty, true, memory_order_relaxed);
         rescan_written(slo, shi, w);
     }
 }
@@ -1093,7 +1086,7 @@ conc_worker(GCWork *w)
     bool ok = drain_local(w, MARK_CONC);
     for (int r = 0; ok && r < PRECLEAN_ROUNDS && !conc.all_dirty; r++) {
         uint64_t before = conc.dirty_pages;
-        conc_rescan(w, true);
+        conc_rescan(w);
         ok = drain_local(w, MARK_CONC);
         if (conc.dirty_pages - before <= PRECLEAN_ENOUGH)
             break;
