@@ -204,8 +204,11 @@ void rt_gc_roots_foreach(void (*fn)(uintptr_t start, uintptr_t size, void *arg),
 // Refreshes the table of writable data segments of all loaded modules.
 // Called before the world stops (dl_iterate_phdr takes the loader's lock).
 void rt_gc_data_segments_update(void);
+// Leaves the runtime static [p, p + n) out of the data segments' roots:
+// it holds heap addresses that are not references. Before the world stops.
+void rt_gc_noscan_static(const void *p, size_t n);
 // Calls fn for every data segment range recorded by the last update, minus
-// the heap's own metadata. [stw]
+// the heap's own metadata and the statics above. [stw]
 void rt_gc_data_segments_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
 #endif // GORT_GC_GC_H

@@ -95,7 +95,10 @@ static bool gc_under_valgrind;
 //               (no other marker runs), and spans born during this mark
 //               are left for mark termination (their pages are not armed)
 //   MARK_CHECK  checkmark's re-mark into fresh bitmaps
-enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK };
+//   MARK_SEED   STW 1's scan of the stacks: as MARK_SOLO, but a word that
+//               points to a young object (allocated since its span was
+//               last swept) is left alone (see "Young roots" below)
+enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED };
 
 static struct {
     Lock lock;                    // guards full and empty
@@ -115,6 +118,7 @@ static struct {
     uintptr_t self_sp;            // [stw] the collecting goroutine's stack is a root from here
     uintptr_t extra_lo, extra_hi; // [stw] one more root range (the deferred words), or empty
     bool rescan;                  // [stw] gc_mark's workers first rescan conc.runs' written pages
+    bool seed;                    // [stw] mark_roots scans the stacks in MARK_SEED mode
     uint64_t stack_bytes, global_bytes; // [stw] root bytes scanned
 } work;
 
@@ -357,6 +361,8 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
             conc_defer(p); // free, or allocated since the marker's view of freeindex
         return;            // a free slot: stale pointer
     }
+    if (mode == MARK_SEED && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit))
+        return; // young: STW 2 scans the stacks again
     if (mode == MARK_CHECK) {
         // Single-threaded: plain update.
         atomic_store_explicit(mb, atomic_load_explicit(mb, memory_order_relaxed) | bit,
@@ -473,6 +479,9 @@ scan_range(GCWork *w, uintptr_t lo, uintptr_t hi)
         break;
     case MARK_CHECK:
         scan_words(w, lo, hi, MARK_CHECK);
+        break;
+    case MARK_SEED:
+        scan_words(w, lo, hi, MARK_SEED);
         break;
     }
 }
@@ -603,7 +612,7 @@ workers_ensure(uint32_t n)
 
 // ---- Roots -------------------------------------------------------------------------
 
-static void
+static GC_NO_SANITIZE void
 root_stack(uintptr_t lo, uintptr_t hi, void *arg)
 {
     // The sweeper and forcegc goroutines hold no heap pointers, only stale
@@ -611,7 +620,10 @@ root_stack(uintptr_t lo, uintptr_t hi, void *arg)
     if (rt_gc_runtime_stack(lo))
         return;
     work.stack_bytes += hi - lo;
-    scan_range(arg, lo, hi);
+    if (work.seed)
+        scan_words(arg, lo, hi, MARK_SEED);
+    else
+        scan_range(arg, lo, hi);
 }
 
 static void
@@ -836,9 +848,9 @@ static uint32_t cycle_no; // [stw]
 // and Shenker do, with the kernel's dirty bits in place of a write barrier:
 //
 //   STW 1 (sweep termination): finish sweeping, flush the MCaches, list
-//     the runs of in-use pages, scan the roots onto worker 0's mark stack;
-//     from now on new spans are stamped "fresh" (Span.fresh_cycle). Start
-//     the world.
+//     the runs of in-use pages, scan the roots onto worker 0's mark stack
+//     (stack words to young objects left out, see below); from now on new
+//     spans are stamped "fresh" (Span.fresh_cycle). Start the world.
 //   concurrent mark: worker 0 (an OS thread, no P) first arms write
 //     tracking on the listed runs (before it reads any heap object), then
 //     drains its stack with
@@ -874,6 +886,16 @@ static uint32_t cycle_no; // [stw]
 // preclean round, which rescanned P's words on it (P was marked by then),
 // or is listed as written at STW 2. A failed PAGEMAP_SCAN makes STW 2
 // rescan every armed page.
+//
+// Young roots: STW 1 scans the stacks in MARK_SEED mode, which skips a
+// word pointing to a young object: allocated since its span was last swept
+// (not in alloc_bits), so since the last cycle. Such an object reached only
+// from a stack is usually a temporary that dies before STW 2 (the tree
+// binary-trees is building); marking it at STW 1 would keep it, and what
+// it reaches, as floating garbage that raises the next goal. Nothing is
+// lost: the argument above holds whatever STW 1 marks, as STW 2 scans every
+// stack again. The cost is that a young structure still alive at STW 2 is
+// marked with the world stopped.
 //
 // A heap that marked less than CONC_MIN_LIVE last time,
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
@@ -1222,7 +1244,9 @@ conc_begin(GCCycleStats *st)
     w->marked = w->cpu_ns = w->idle_ns = w->nshare = w->nsteal = 0;
     work.stack_bytes = work.global_bytes = 0;
     work.mode = MARK_SOLO;
+    work.seed = true;
     mark_roots(w);
+    work.seed = false;
     work.mode = MARK_CONC;
     conc.runway = goal > marked && goal != UINT64_MAX ? goal - marked : 0;
     conc.cpu_ns = 0;
@@ -1297,8 +1321,10 @@ conc_finish(int reason)
                   (unsigned long long)rt_mheap.heap_sys >> 20,
                   (unsigned long long)rt_mheap.heap_inuse >> 20,
                   (unsigned long long)rt_mheap.heap_released >> 20);
-        rt_printf("gc concurrent: %llu pages armed in %zu runs, %llu written pages rescanned%s, "
+        rt_printf("gc concurrent: marker %llu KB in %llu us; %llu pages armed in %zu runs, %llu "
+                  "written pages rescanned%s, "
                   "%zu pointers deferred, %zu fresh objects kept\n",
+                  (unsigned long long)cmarked >> 10, (unsigned long long)conc.cpu_ns / 1000,
                   (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
                   (size_t)conc.ndeferred, (size_t)conc.nkept);
@@ -1315,6 +1341,8 @@ conc_finish(int reason)
 static void
 gc_cycle(int reason)
 {
+    // work holds the heap's bounds, and once kept the deferred table's.
+    rt_gc_noscan_static(&work, sizeof work);
     rt_gc_data_segments_update();
     GCCycleStats st = {0};
     st.forced = reason == GC_REASON_FORCED;

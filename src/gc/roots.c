@@ -11,7 +11,8 @@
 // musl and the BSDs have it). The walk runs before the world stops, since
 // it takes the dynamic loader's lock, which a stopped thread may hold; the
 // ranges are kept in an off-heap table. rt_mheap (heap metadata, no heap
-// objects) is cut out of them.
+// objects) and the statics the collector names (rt_gc_noscan_static) are
+// cut out of them.
 //
 // Locking: roots.lock guards the table; a leaf. segs is [stw]-ish: written
 // by the cycle's starter just before it stops the world (cycles are one at
@@ -121,6 +122,31 @@ seg_add(uintptr_t lo, uintptr_t hi)
     segs.tab[segs.n++] = (Seg){lo, hi};
 }
 
+// The runtime's own statics that hold heap addresses as numbers, not as
+// references (heap metadata, the collector's heap bounds), cut out of the
+// data segments: a stale address there would keep its object alive.
+// Sorted by lo; [const after the first cycle] (rt_gc_noscan_static).
+static struct {
+    uintptr_t lo, hi;
+} noscan[4];
+static uint32_t nnoscan;
+
+void
+rt_gc_noscan_static(const void *p, size_t n)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + n;
+    for (uint32_t i = 0; i < nnoscan; i++)
+        if (noscan[i].lo == lo)
+            return; // registered already
+    if (nnoscan == sizeof noscan / sizeof noscan[0])
+        rt_throw("gc: too many unscanned statics");
+    uint32_t i = nnoscan++;
+    for (; i > 0 && noscan[i - 1].lo > lo; i--)
+        noscan[i] = noscan[i - 1];
+    noscan[i].lo = lo;
+    noscan[i].hi = hi;
+}
+
 static int
 phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -132,14 +158,13 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
         uintptr_t hi = lo + ph->p_memsz;
-        // Cut out the heap's own metadata.
-        uintptr_t xlo = (uintptr_t)&rt_mheap, xhi = xlo + sizeof rt_mheap;
-        if (xlo >= lo && xhi <= hi) {
-            seg_add(lo, xlo);
-            seg_add(xhi, hi);
-        } else {
-            seg_add(lo, hi);
+        for (uint32_t k = 0; k < nnoscan; k++) {
+            if (noscan[k].lo < lo || noscan[k].hi > hi)
+                continue; // not in this segment
+            seg_add(lo, noscan[k].lo);
+            lo = noscan[k].hi;
         }
+        seg_add(lo, hi);
     }
     return 0;
 }
@@ -147,6 +172,7 @@ phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
 void
 rt_gc_data_segments_update(void)
 {
+    rt_gc_noscan_static(&rt_mheap, sizeof rt_mheap);
     segs.n = 0;
     dl_iterate_phdr(phdr_cb, NULL);
 }

@@ -1757,6 +1757,11 @@ gc_wait_epoch(M *m, P *pp)
             break;
     }
     m->gc_sp = 0;
+    // The saved registers are stale now. m0 is a global, scanned with the
+    // data segments: a heap address left here would keep its object (and
+    // all it reaches) alive for good.
+    for (int i = 0; i < RT_ARCH_NGREG; i++)
+        m->gc_regs[i] = 0;
 }
 
 void
