@@ -9,6 +9,7 @@
 DebugVars rt_debug = {
         .madvdontneed = 1, // Go's Linux default since 1.16: MADV_DONTNEED, not MADV_FREE
         .gcconcurrent = 1, // mark while goroutines run where the kernel tracks writes
+        .gcassist = 1,     // allocation during a concurrent mark marks too
         .traceback = 1,    // GOTRACEBACK=single
 };
 
@@ -147,6 +148,7 @@ static const struct {
         {"gcstress", offsetof(DebugVars, gcstress)},
         {"gcstoptheworld", offsetof(DebugVars, gcstoptheworld)},
         {"gcconcurrent", offsetof(DebugVars, gcconcurrent)},
+        {"gcassist", offsetof(DebugVars, gcassist)},
         {"madvdontneed", offsetof(DebugVars, madvdontneed)},
         {"scavtrace", offsetof(DebugVars, scavtrace)},
 };

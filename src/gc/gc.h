@@ -152,6 +152,7 @@ typedef struct GCCycleStats {
     uint32_t n;
     int64_t tstart, tmark, tmarkterm, tend; // nanotime at phase boundaries
     uint64_t mark_cpu_ns;                   // summed over the mark workers
+    uint64_t assist_cpu_ns;                 // goroutines' mark assists
     uint64_t heap0, heap1, heap2, goal;
     uint64_t stack_bytes, global_bytes;
     int32_t nprocs;
@@ -168,6 +169,12 @@ bool rt_gc_start(int reason);
 bool rt_gc_marking(void);
 // ... and its marker is done: the next allocation (or forcegc) ends it.
 bool rt_gc_mark_done(void);
+// The allocating goroutine reached its mark-assist check during a concurrent
+// mark: marks if it allocated ahead of the markers, and sets the next check.
+// From rt_gc_malloc_slow (a user goroutine, P held, no Locks).
+void rt_gc_mark_assist(void);
+// Bytes marked by assists since the program started.
+uint64_t rt_gc_assist_marked(void);
 // Cycles mark concurrently (known from the first automatic cycle on).
 bool rt_gc_concurrent_enabled(void);
 

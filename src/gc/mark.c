@@ -55,6 +55,10 @@ enum {
     JOB_DISARM = 2, // worker 0: stop tracking the armed pages (conc_disarm)
 };
 #define GC_HEAP_PER_WORKER ((uint64_t)8 << 20) // heap per mark worker (small heaps)
+// Mark assists (see "Mark assists" below).
+#define ASSIST_SLACK       ((uint64_t)256 << 10) // allocation between two checks
+#define ASSIST_MAX         ((uint64_t)1 << 20)   // marking per call (about a millisecond)
+enum { ASSIST_SPIN = 4096 };                     // pauses a concurrent marker waits for work
 
 typedef struct WorkBuf {
     struct WorkBuf *next;
@@ -70,6 +74,12 @@ typedef struct GCWork {
     uint64_t cpu_ns;         // [owner] time spent marking this cycle
     uint64_t idle_ns;        // [owner] time spent waiting for work this cycle
     uint64_t nshare, nsteal; // [owner] buffers given and taken this cycle
+    // A concurrent marker's notes for mark termination (see conc_defer and
+    // conc_keep_fresh); read with the world stopped.
+    uintptr_t *deferred;              // [owner] words to treat as roots
+    uintptr_t ndeferred, capdeferred; // [owner]
+    uintptr_t *kept;                  // [owner] fresh objects marked, unscanned: base, length
+    uintptr_t nkept, capkept;         // [owner]
     uint8_t pad[RT_CACHE_LINE];
 } GCWork;
 
@@ -91,9 +101,10 @@ static bool gc_under_valgrind;
 // mode gets its own copy of them):
 //   MARK_PAR    several markers with the world stopped: atomic bit set
 //   MARK_SOLO   one marker with the world stopped: plain read-modify-write
-//   MARK_CONC   the one concurrent marker while goroutines run: plain RMW
-//               (no other marker runs), and spans born during this mark
-//               are left for mark termination (their pages are not armed)
+//   MARK_CONC   a concurrent marker while goroutines run (worker 0, and a
+//               goroutine assisting it): atomic bit set; spans born during
+//               this mark are left for mark termination (their pages are
+//               not armed)
 //   MARK_CHECK  checkmark's re-mark into fresh bitmaps
 //   MARK_SEED   STW 1's scan of the stacks: as MARK_SOLO, but a word that
 //               points to a young object (allocated since its span was
@@ -138,11 +149,15 @@ static struct {
                                   // rescanned this cycle
     uint64_t runway;              // [rt_gc.running] goal - marked when the cycle began
     uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
-    uintptr_t *deferred;          // [worker 0, then stw] words left for mark termination
-    uintptr_t ndeferred, capdeferred; // [same]
-    uintptr_t *kept;                  // [worker 0, then stw] fresh objects marked, unscanned:
-    uintptr_t nkept, capkept;         // [same]  base, length pairs
-    GCCycleStats st;                  // [rt_gc.running] the cycle in flight
+    // Mark assists (rt_gc_mark_assist).
+    _Atomic uint32_t armed;        // [atomic] worker 0 armed the pages: heap objects may be read
+    _Atomic uint32_t assist_busy;  // [atomic] a goroutine is assisting (owns assist)
+    _Atomic uint32_t hungry;       // [atomic] concurrent markers out of work: the others share
+    GCWork assist;                 // [assist_busy; stw] the assisting goroutine's work
+    uint64_t heap0, goal, expect;  // [stw] heap_live at STW 1, the goal, the work expected
+    _Atomic uint64_t assist_ns;    // [atomic] time goroutines spent assisting this cycle
+    _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
+    GCCycleStats st;               // [rt_gc.running] the cycle in flight
 } conc;
 
 // ---- The mark stack ----------------------------------------------------------------
@@ -268,12 +283,12 @@ gcw_steal(GCWork *w)
 // the page the word came from before its object was scanned, so the page
 // alone would not bring it back.
 static RT_NOINLINE void
-conc_defer(uintptr_t p)
+conc_defer(GCWork *w, uintptr_t p)
 {
-    if (rt_unlikely(conc.ndeferred == conc.capdeferred))
-        table_grow(&conc.deferred, &conc.capdeferred, conc.ndeferred, 1, 4096,
+    if (rt_unlikely(w->ndeferred == w->capdeferred))
+        table_grow(&w->deferred, &w->capdeferred, w->ndeferred, 1, 4096,
                    "gc: cannot map the deferred-pointer table");
-    conc.deferred[conc.ndeferred++] = p;
+    w->deferred[w->ndeferred++] = p;
 }
 
 // A pointer into slot idx of a span born during this mark (the concurrent
@@ -281,31 +296,31 @@ conc_defer(uintptr_t p)
 // freeindex is allocated (a fresh span's alloc bits are all zero, and
 // nothing is swept while marking): mark it once, and leave its words for
 // mark termination, which scans it with the world stopped. A slot that looks
-// free may have been allocated since: defer the pointer itself. The marker
-// is the only writer of mark bits while goroutines run.
+// free may have been allocated since: defer the pointer itself. The bit is
+// set atomically: a goroutine assisting the marker may mark it too.
 static RT_NOINLINE GC_NO_SANITIZE void
 conc_keep_fresh(GCWork *w, Span *s, uint32_t idx, uintptr_t p)
 {
     uint64_t bit = (uint64_t)1 << (idx % 64);
     _Atomic uint64_t *mb = (_Atomic uint64_t *)s->gcmark_bits + idx / 64;
-    uint64_t v = atomic_load_explicit(mb, memory_order_relaxed);
-    if (v & bit)
+    if (atomic_load_explicit(mb, memory_order_relaxed) & bit)
         return; // kept already
     if (idx >= s->freeindex) {
-        conc_defer(p);
+        conc_defer(w, p);
         return;
     }
-    atomic_store_explicit(mb, v | bit, memory_order_relaxed);
+    if (atomic_fetch_or_explicit(mb, bit, memory_order_relaxed) & bit)
+        return; // the other marker kept it
     w->marked += s->elemsize;
     if (rt_spanclass_noscan(s->spanclass))
         return;
     uintptr_t base = s->startaddr + (uintptr_t)idx * s->elemsize;
-    if (rt_unlikely(conc.nkept == conc.capkept))
-        table_grow(&conc.kept, &conc.capkept, conc.nkept, 2, 4096,
+    if (rt_unlikely(w->nkept == w->capkept))
+        table_grow(&w->kept, &w->capkept, w->nkept, 2, 4096,
                    "gc: cannot map the kept-object table");
-    conc.kept[2 * conc.nkept] = base;
-    conc.kept[2 * conc.nkept + 1] = s->divmagic == 0 ? s->limit - base : s->elemsize;
-    conc.nkept++;
+    w->kept[2 * w->nkept] = base;
+    w->kept[2 * w->nkept + 1] = s->divmagic == 0 ? s->limit - base : s->elemsize;
+    w->nkept++;
 }
 
 // A word beyond the heap's bounds at STW 1 may point into an arena mapped
@@ -317,7 +332,7 @@ conc_new_arena(GCWork *w, uintptr_t p)
     if (s == NULL || p >= s->limit)
         return;
     if (s->fresh_cycle != work.fresh) {
-        conc_defer(p); // not expected; mark termination decides
+        conc_defer(w, p); // not expected; mark termination decides
         return;
     }
     conc_keep_fresh(w, s, rt_span_obj_index(s, p), p);
@@ -332,7 +347,9 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
 {
     if (p - hlo >= hsize) {
         // The heap may have grown since the bounds were taken at STW 1.
-        if (mode == MARK_CONC && p < HEAP_ADDR_MAX)
+        // (Below ARENA_BYTES, NULL above all, is never one: arenas are
+        // aligned to their size, and page 0 cannot be mapped.)
+        if (mode == MARK_CONC && p < HEAP_ADDR_MAX && p >= ARENA_BYTES)
             conc_new_arena(w, p);
         return;
     }
@@ -358,8 +375,8 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
         return;
     if (idx >= s->freeindex && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit)) {
         if (mode == MARK_CONC)
-            conc_defer(p); // free, or allocated since the marker's view of freeindex
-        return;            // a free slot: stale pointer
+            conc_defer(w, p); // free, or allocated since the marker's view of freeindex
+        return;               // a free slot: stale pointer
     }
     if (mode == MARK_SEED && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit))
         return; // young: STW 2 scans the stacks again
@@ -375,7 +392,7 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
                       (void *)p, idx, s->freeindex, s->fresh_cycle, work.fresh);
             rt_throw("checkmark found unmarked object");
         }
-    } else if (mode != MARK_PAR) {
+    } else if (mode == MARK_SOLO || mode == MARK_SEED) {
         // The only marker: a plain read-modify-write. The atomic one costs
         // about 20 cycles even uncontended, most of a 16-byte object's mark.
         atomic_store_explicit(mb, atomic_load_explicit(mb, memory_order_relaxed) | bit,
@@ -420,17 +437,21 @@ scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const enum MarkMode mode)
 // Pops and scans until w's stack is empty. Popped pieces wait in a small
 // FIFO after a prefetch of their first line, so the cache misses of up to
 // PREFETCH_DEPTH objects overlap (scanning is otherwise one miss after
-// another). The concurrent marker also stops, its work kept on the stack,
-// when mark termination asks it to (conc.stop); it returns false then.
+// another). A concurrent marker also stops, its work kept on the stack,
+// when mark termination asks it to (conc.stop), and an assist when it has
+// marked up to limit bytes or the world is stopping; it returns false then.
+// A concurrent marker shares work while the other one waits for some.
 static inline __attribute__((always_inline)) GC_NO_SANITIZE bool
-drain_local(GCWork *w, const enum MarkMode mode)
+drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
 {
-    enum { PREFETCH_DEPTH = 16, STOP_CHECK = 256 };
+    enum { PREFETCH_DEPTH = 16, STOP_CHECK = 64 };
     uintptr_t rp[PREFETCH_DEPTH], rl[PREFETCH_DEPTH];
     unsigned rh = 0, rn = 0, tick = 0;
     for (;;) {
         if (mode == MARK_CONC && ++tick % STOP_CHECK == 0 &&
-            atomic_load_explicit(&conc.stop, memory_order_relaxed)) {
+            (atomic_load_explicit(&conc.stop, memory_order_relaxed) || w->marked >= limit ||
+             (limit != UINT64_MAX &&
+              atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)))) {
             for (; rn > 0; rn--, rh = (rh + 1) % PREFETCH_DEPTH)
                 gcw_push(w, rp[rh], rl[rh]);
             return false;
@@ -456,6 +477,12 @@ drain_local(GCWork *w, const enum MarkMode mode)
         scan_words(w, p, p + len, mode);
         if (mode == MARK_PAR && w->n >= SHARE_MIN &&
             atomic_load_explicit(&work.nwait, memory_order_relaxed) != 0 &&
+            atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
+            gcw_share(w);
+            w->nshare++;
+        }
+        if (mode == MARK_CONC && w->n >= SHARE_MIN &&
+            atomic_load_explicit(&conc.hungry, memory_order_relaxed) != 0 &&
             atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
             gcw_share(w);
             w->nshare++;
@@ -494,9 +521,9 @@ mark_loop(GCWork *w)
     int64_t t0 = rt_nanotime();
     for (;;) {
         if (work.mode == MARK_PAR)
-            drain_local(w, MARK_PAR);
+            drain_local(w, MARK_PAR, UINT64_MAX);
         else
-            drain_local(w, MARK_SOLO);
+            drain_local(w, MARK_SOLO, UINT64_MAX);
         if (gcw_steal(w)) {
             w->nsteal++;
             continue;
@@ -756,7 +783,7 @@ checkmark(GCWork *w)
     work.mode = MARK_CHECK;
     uint64_t marked = w->marked, sb = work.stack_bytes, gb = work.global_bytes;
     mark_roots(w);
-    drain_local(w, MARK_CHECK);
+    drain_local(w, MARK_CHECK, UINT64_MAX);
     work.mode = mode;
     w->marked = marked;
     work.stack_bytes = sb;
@@ -1099,17 +1126,52 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
     }
 }
 
+// Worker 0: drains its stack and the work an assist gave back, until
+// neither has any and no goroutine is assisting. False if mark termination
+// stopped it.
+static GC_NO_SANITIZE bool
+conc_drain(GCWork *w)
+{
+    for (;;) {
+        if (!drain_local(w, MARK_CONC, UINT64_MAX))
+            return false;
+        if (gcw_steal(w)) {
+            w->nsteal++;
+            continue;
+        }
+        // Busy first, then the list: an assist gives back its work before
+        // it clears busy (release), so seeing it clear shows its work.
+        if (atomic_load_explicit(&conc.assist_busy, memory_order_acquire)) {
+            // It shares while we are hungry.
+            atomic_fetch_add_explicit(&conc.hungry, 1, memory_order_relaxed);
+            for (int i = 0;
+                 i < ASSIST_SPIN && atomic_load_explicit(&work.nfull, memory_order_acquire) == 0 &&
+                 atomic_load_explicit(&conc.assist_busy, memory_order_relaxed);
+                 i++)
+                rt_arch_pause();
+            atomic_fetch_sub_explicit(&conc.hungry, 1, memory_order_relaxed);
+            if (atomic_load_explicit(&conc.stop, memory_order_relaxed))
+                return false;
+            continue;
+        }
+        if (atomic_load_explicit(&work.nfull, memory_order_acquire) == 0)
+            return true;
+    }
+}
+
 // Worker 0 while goroutines run (JOB_CONC).
 static void
 conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
     conc_arm_runs();
-    bool ok = drain_local(w, MARK_CONC);
+    // Heap objects may be read now: assists may start (rt_gc_mark_assist).
+    atomic_store_explicit(&conc.armed, 1, memory_order_release);
+    bool ok = conc_drain(w);
     for (int r = 0; ok && r < PRECLEAN_ROUNDS && !conc.all_dirty; r++) {
         uint64_t before = conc.dirty_pages;
         conc_rescan(w);
-        ok = drain_local(w, MARK_CONC);
+        ok = conc_drain(w);
         if (conc.dirty_pages - before <= PRECLEAN_ENOUGH)
             break;
     }
@@ -1119,6 +1181,155 @@ conc_worker(GCWork *w)
         atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
         rt_sysmon_wake();
     }
+}
+
+// ---- Mark assists ------------------------------------------------------------------
+//
+// As Go's gcAssistAlloc: while a concurrent mark runs, a goroutine that
+// allocates faster than the markers progress marks too, so the mark ends
+// near the goal without stopping the world for it, and what the program
+// allocates during the mark (which survives it: floating garbage) stays
+// within the runway. Pacing: when the markers have done `done` of the
+// `expect` bytes of work (the last cycle's marked heap), the heap may have
+// grown from heap0 (STW 1) by that fraction of the way to the goal. The
+// allocator's hook (rt_gc_trigger) fires at the next check; an allocation
+// past the allowance marks until the allowance covers the heap plus
+// ASSIST_SLACK, at most ASSIST_MAX bytes a call.
+//
+// One goroutine assists at a time (conc.assist_busy): it marks with
+// m->locks raised (the world cannot stop in the middle; it stops early when
+// a stop is pending), takes work from the global list, which worker 0
+// feeds while conc.hungry is set (and it feeds worker 0 likewise), and
+// gives back what it did not
+// finish before it clears assist_busy. Worker 0 is done only when the list
+// is empty and no assist runs (conc_drain). Nothing is assisted before
+// worker 0 has armed the pages (conc.armed): no heap object may be read
+// before.
+
+// Sets the allocator's hook to fire when heap_live reaches at (at most the
+// goal, where the mark is ended).
+static void
+assist_next_check(uint64_t at)
+{
+    if (at > conc.goal)
+        at = conc.goal;
+    atomic_store_explicit(&rt_gc_trigger, at, memory_order_relaxed);
+    if (atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed) >= at)
+        atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
+}
+
+// Bytes the concurrent markers have marked (racy reads of counters their
+// owners update: an estimate for pacing).
+static uint64_t
+assist_done(void)
+{
+    return __atomic_load_n(&work.workers[0]->w.marked, __ATOMIC_RELAXED) +
+           __atomic_load_n(&conc.assist.marked, __ATOMIC_RELAXED);
+}
+
+// The heap the program may have reached when the markers did `done`.
+static uint64_t
+assist_allowed(uint64_t done)
+{
+    if (done >= conc.expect || conc.goal <= conc.heap0)
+        return conc.goal;
+    return conc.heap0 +
+           (uint64_t)((double)(conc.goal - conc.heap0) * (double)done / (double)conc.expect);
+}
+
+// The work after which the allowance reaches heap.
+static uint64_t
+assist_work_for(uint64_t heap)
+{
+    if (heap <= conc.heap0)
+        return 0;
+    if (heap >= conc.goal)
+        return conc.expect;
+    return (uint64_t)((double)conc.expect * (double)(heap - conc.heap0) /
+                      (double)(conc.goal - conc.heap0));
+}
+
+// Takes work for the assist: from the global list, else waits a little for
+// worker 0 to share some. False if none came.
+static bool
+assist_get_work(GCWork *w)
+{
+    if (gcw_steal(w))
+        return true;
+    bool got = false;
+    atomic_fetch_add_explicit(&conc.hungry, 1, memory_order_relaxed);
+    for (int i = 0; i < ASSIST_SPIN; i++) {
+        if (atomic_load_explicit(&work.nfull, memory_order_acquire) != 0 && gcw_steal(w)) {
+            got = true;
+            break;
+        }
+        if (atomic_load_explicit(&conc.done, memory_order_relaxed) ||
+            atomic_load_explicit(&conc.stop, memory_order_relaxed) ||
+            atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed))
+            break;
+        rt_arch_pause();
+    }
+    atomic_fetch_sub_explicit(&conc.hungry, 1, memory_order_relaxed);
+    return got;
+}
+
+// Moves all of w's stack to the global list.
+static void
+gcw_give_back(GCWork *w)
+{
+    while (w->n > 0) {
+        WorkBuf *b = wb_get_empty();
+        uintptr_t k = w->n < WB_ENTRIES ? w->n : WB_ENTRIES;
+        w->n -= k;
+        memcpy(b->e, w->stack + 2 * w->n, k * 2 * sizeof(uintptr_t));
+        b->n = k;
+        rt_lock(&work.lock);
+        b->next = work.full;
+        work.full = b;
+        atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
+        rt_unlock(&work.lock);
+    }
+}
+
+void GC_NO_SANITIZE
+rt_gc_mark_assist(void)
+{
+    // m->locks: the world does not stop in here, so the mark is still the
+    // one this call paces when it sets the next check.
+    M *m = rt_m();
+    m->locks++;
+    uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
+    if (!rt_gc_marking()) {
+        // Ended meanwhile.
+    } else if (rt_debug.gcassist == 0) {
+        assist_next_check(conc.goal); // GODEBUG=gcassist=0: the goal ends the mark
+    } else if (!atomic_load_explicit(&conc.armed, memory_order_acquire) ||
+               atomic_load_explicit(&conc.done, memory_order_acquire)) {
+        assist_next_check(live + ASSIST_SLACK); // not yet, or not needed
+    } else if (live < assist_allowed(assist_done())) {
+        assist_next_check(assist_allowed(assist_done()));
+    } else if (atomic_exchange_explicit(&conc.assist_busy, 1, memory_order_acq_rel)) {
+        assist_next_check(live + ASSIST_SLACK); // another goroutine assists
+    } else {
+        int64_t t0 = rt_nanotime();
+        GCWork *w = &conc.assist;
+        uint64_t done = assist_done(), to = assist_work_for(live + ASSIST_SLACK);
+        uint64_t want = to > done ? to - done : ASSIST_SLACK;
+        uint64_t limit = w->marked + (want < ASSIST_MAX ? want : ASSIST_MAX);
+        while (w->marked < limit) {
+            if (w->n == 0 && !assist_get_work(w))
+                break;
+            if (!drain_local(w, MARK_CONC, limit))
+                break; // the limit, or a stop
+        }
+        gcw_give_back(w);
+        atomic_fetch_add_explicit(&conc.assist_ns, (uint64_t)(rt_nanotime() - t0),
+                                  memory_order_relaxed);
+        atomic_store_explicit(&conc.assist_busy, 0, memory_order_release);
+        assist_next_check(assist_allowed(assist_done()) + ASSIST_SLACK);
+    }
+    if (--m->locks == 0 && rt_unlikely(m->gc_pending))
+        rt_gc_suspend_self();
 }
 
 // Decided at the first cycle, before the world stops (it starts worker 0
@@ -1156,6 +1367,12 @@ rt_gc_mark_done(void)
 {
     return atomic_load_explicit(&conc.phase, memory_order_acquire) == CONC_MARK &&
            atomic_load_explicit(&conc.done, memory_order_acquire);
+}
+
+uint64_t
+rt_gc_assist_marked(void)
+{
+    return atomic_load_explicit(&conc.assist_total, memory_order_relaxed);
 }
 
 bool
@@ -1240,8 +1457,11 @@ conc_begin(GCCycleStats *st)
     atomic_store_explicit(&rt_gc_fresh_cycle, fresh, memory_order_relaxed);
     work.fresh = fresh;
     heap_bounds();
-    GCWork *w = &work.workers[0]->w;
+    GCWork *w = &work.workers[0]->w, *a = &conc.assist;
     w->marked = w->cpu_ns = w->idle_ns = w->nshare = w->nsteal = 0;
+    w->nkept = w->ndeferred = 0;
+    a->marked = a->nshare = a->nsteal = 0;
+    a->nkept = a->ndeferred = 0;
     work.stack_bytes = work.global_bytes = 0;
     work.mode = MARK_SOLO;
     work.seed = true;
@@ -1250,15 +1470,19 @@ conc_begin(GCCycleStats *st)
     work.mode = MARK_CONC;
     conc.runway = goal > marked && goal != UINT64_MAX ? goal - marked : 0;
     conc.cpu_ns = 0;
-    conc.ndeferred = 0;
-    conc.nkept = 0;
+    conc.heap0 = st->heap0;
+    conc.goal = goal;
+    conc.expect = marked > 0 ? marked : 1;
+    atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&conc.armed, 0, memory_order_relaxed);
     conc.dirty_pages = 0;
     conc.all_dirty = false;
     atomic_store_explicit(&conc.done, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.stop, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.phase, CONC_MARK, memory_order_release);
-    // The hook fires at the goal now: an allocation there ends the mark.
-    atomic_store_explicit(&rt_gc_trigger, goal, memory_order_relaxed);
+    // The hook fires at the first assist check now (rt_gc_mark_assist), and
+    // never later than the goal, where an allocation ends the mark.
+    assist_next_check(st->heap0);
     st->tmark = rt_nanotime();
     conc.st = *st;
     workers_run(JOB_CONC, 2);
@@ -1284,23 +1508,32 @@ conc_finish(int reason)
     st->heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     // Worker 0's leftovers and the written pages go to the starter's stack;
     // then a stop-the-world mark from all the roots finishes the job.
-    GCWork *cw = &work.workers[0]->w, *w = &work.self;
-    uint64_t cmarked = cw->marked;
+    // (Work an assist gave back is on the global list, which gc_mark's
+    // workers take from; an assist never holds any across a stop.)
+    GCWork *cw = &work.workers[0]->w, *aw = &conc.assist, *w = &work.self;
+    uint64_t wmarked = cw->marked, cmarked = wmarked + aw->marked;
     while (cw->n > 0) {
         cw->n--;
         gcw_push(w, cw->stack[2 * cw->n], cw->stack[2 * cw->n + 1]);
     }
     heap_bounds();
     work.mode = MARK_SOLO;
-    // The fresh objects the marker kept are marked; scan them now.
-    for (uintptr_t i = 0; i < conc.nkept; i++)
-        gcw_push(w, conc.kept[2 * i], conc.kept[2 * i + 1]);
+    // The fresh objects the markers kept are marked; scan them now.
+    for (uintptr_t i = 0; i < cw->nkept; i++)
+        gcw_push(w, cw->kept[2 * i], cw->kept[2 * i + 1]);
+    for (uintptr_t i = 0; i < aw->nkept; i++)
+        gcw_push(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
     work.rescan = true; // the written pages: by gc_mark's workers, in parallel
-    // The pointers the concurrent marker left are roots now (gc_mark scans
-    // the table below through work.extra_lo/hi).
-    work.extra_lo = (uintptr_t)conc.deferred;
-    work.extra_hi = (uintptr_t)(conc.deferred + conc.ndeferred);
+    // The pointers the concurrent markers left are roots now (gc_mark scans
+    // worker 0's table, the assist's appended, through work.extra_lo/hi).
+    for (uintptr_t i = 0; i < aw->ndeferred; i++)
+        conc_defer(cw, aw->deferred[i]);
+    work.extra_lo = (uintptr_t)cw->deferred;
+    work.extra_hi = (uintptr_t)(cw->deferred + cw->ndeferred);
+    uint64_t assist_ns = atomic_load_explicit(&conc.assist_ns, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conc.assist_total, aw->marked, memory_order_relaxed);
     st->mark_cpu_ns = conc.cpu_ns;
+    st->assist_cpu_ns = assist_ns;
     uint64_t cpu;
     uint64_t marked = cmarked + gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
     work.rescan = false;
@@ -1308,7 +1541,8 @@ conc_finish(int reason)
     // during this one times the marker's time for the whole live heap
     // (extrapolated from its speed when it did not finish), plus a quarter.
     uint64_t need = 0;
-    int64_t span = st->tmarkterm - st->tmark;
+    // Time the program spent assisting is not allocation time.
+    int64_t span = st->tmarkterm - st->tmark - (int64_t)assist_ns;
     if (span > 0 && st->heap1 > st->heap0) {
         double rate = (double)(st->heap1 - st->heap0) / (double)span; // bytes per ns
         double t = (double)conc.cpu_ns;
@@ -1321,28 +1555,32 @@ conc_finish(int reason)
                   (unsigned long long)rt_mheap.heap_sys >> 20,
                   (unsigned long long)rt_mheap.heap_inuse >> 20,
                   (unsigned long long)rt_mheap.heap_released >> 20);
-        rt_printf("gc concurrent: marker %llu KB in %llu us; %llu pages armed in %zu runs, %llu "
-                  "written pages rescanned%s, "
+        rt_printf("gc concurrent: marker %llu KB in %llu us, assists %llu KB in %llu us; %llu "
+                  "pages armed in %zu runs, %llu written pages rescanned%s, "
                   "%zu pointers deferred, %zu fresh objects kept\n",
-                  (unsigned long long)cmarked >> 10, (unsigned long long)conc.cpu_ns / 1000,
+                  (unsigned long long)wmarked >> 10, (unsigned long long)conc.cpu_ns / 1000,
+                  (unsigned long long)aw->marked >> 10, (unsigned long long)assist_ns / 1000,
                   (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
-                  (size_t)conc.ndeferred, (size_t)conc.nkept);
+                  (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
     }
     workers_run(JOB_DISARM, 2);
     if (conc.arm_failed)
         conc.enabled = false; // later cycles stop the world
     work.extra_lo = work.extra_hi = 0;
-    table_trim(conc.kept, conc.capkept, 2);
-    table_trim(conc.deferred, conc.capdeferred, 1);
-    cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns, need);
+    table_trim(cw->kept, cw->capkept, 2);
+    table_trim(cw->deferred, cw->capdeferred, 1);
+    table_trim(aw->kept, aw->capkept, 2);
+    table_trim(aw->deferred, aw->capdeferred, 1);
+    cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns + assist_ns, need);
 }
 
 static void
 gc_cycle(int reason)
 {
-    // work holds the heap's bounds, and once kept the deferred table's.
+    // work holds the heap's bounds, conc the cycle's heap sizes.
     rt_gc_noscan_static(&work, sizeof work);
+    rt_gc_noscan_static(&conc, sizeof conc);
     rt_gc_data_segments_update();
     GCCycleStats st = {0};
     st.forced = reason == GC_REASON_FORCED;

@@ -212,11 +212,17 @@ rt_gc_malloc_slow(void)
         rt_gc_start(GC_REASON_STRESS);
         return;
     }
+    uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (rt_gc_marking()) {
+        // Before the goal, while the marker works, allocation is paced by
+        // mark assists; then the mark is ended.
+        if (!rt_gc_mark_done() && live < rt_gc_heap_goal()) {
+            rt_gc_mark_assist();
+            return;
+        }
         rt_gc_start(GC_REASON_HEAP); // ends the mark if its marker is done or at the goal
         return;
     }
-    uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (live < atomic_load_explicit(&rt_gc_trigger, memory_order_relaxed))
         return;
     if (rt_gc.limit_bound && live < rt_gc.gogc_trigger && limiter_limiting()) {
@@ -358,7 +364,7 @@ rt_gc_trace(const GCCycleStats *st)
 {
     // Phases as gort runs them: a = stop + sweep termination + flush, b =
     // parallel mark (world stopped), c = finalizers, checkmark, stats and
-    // start; cpu: a x P, assist 0, mark workers' time, idle 0, c x P.
+    // start; cpu: a x P, mark assists, mark workers' time, idle 0, c x P.
     char b[9][32];
     uint64_t a = (uint64_t)(st->tmark - st->tstart), m = (uint64_t)(st->tmarkterm - st->tmark),
              c = (uint64_t)(st->tend - st->tmarkterm);
@@ -371,9 +377,10 @@ rt_gc_trace(const GCCycleStats *st)
               "%llu->%llu->%llu MB, %llu MB goal, %llu MB stacks, %llu MB globals, %d P%s\n",
               st->n, itoa_div(b[0], sizeof b[0], (uint64_t)elapsed / 1000000, 3), util,
               fmt_ms(b[1], 32, a), fmt_ms(b[2], 32, m), fmt_ms(b[3], 32, c),
-              fmt_ms(b[4], 32, a * np), fmt_ms(b[5], 32, 0), fmt_ms(b[6], 32, st->mark_cpu_ns),
-              fmt_ms(b[7], 32, 0), fmt_ms(b[8], 32, c * np), (unsigned long long)(st->heap0 >> 20),
-              (unsigned long long)(st->heap1 >> 20), (unsigned long long)(st->heap2 >> 20),
+              fmt_ms(b[4], 32, a * np), fmt_ms(b[5], 32, st->assist_cpu_ns),
+              fmt_ms(b[6], 32, st->mark_cpu_ns), fmt_ms(b[7], 32, 0), fmt_ms(b[8], 32, c * np),
+              (unsigned long long)(st->heap0 >> 20), (unsigned long long)(st->heap1 >> 20),
+              (unsigned long long)(st->heap2 >> 20),
               (unsigned long long)(st->goal == UINT64_MAX ? 0 : st->goal >> 20),
               (unsigned long long)(st->stack_bytes >> 20),
               (unsigned long long)(st->global_bytes >> 20), st->nprocs,

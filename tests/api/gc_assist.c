@@ -1,0 +1,120 @@
+// gc_assist.c: mark assists (src/gc/mark.c, "Mark assists"). A live tree of
+// 2^19 nodes makes each concurrent mark take a while; two goroutines
+// allocate far faster than one marker can mark (64 KiB noscan buffers, and
+// short-lived trees whose sums they check), so a goroutine past its
+// allowance must mark too. Asserts that assists marked something (unless
+// GODEBUG=gcassist=0, where they must not), that the live tree and every
+// short-lived tree are intact (ctest also runs it under gccheckmark), and
+// that the cycles ran.
+#include "../harness.h"
+
+#include <gort.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Internal, from the static library.
+uint64_t rt_gc_assist_marked(void);
+bool rt_gc_concurrent_enabled(void);
+
+typedef struct Node {
+    struct Node *l, *r;
+    uint64_t v;
+} Node;
+
+enum { LIVE_DEPTH = 18, TEMP_DEPTH = 8, BUF = 64 << 10, NCHURN = 2 };
+
+static Node *live;
+static atomic_int bad;
+static uint32_t start_gc;
+static gort_waitgroup wg;
+
+static Node *
+build(int depth, uint64_t *next)
+{
+    Node *n = gort_new(Node);
+    n->v = (*next)++;
+    if (depth > 0) {
+        n->l = build(depth - 1, next);
+        n->r = build(depth - 1, next);
+    }
+    return n;
+}
+
+// Sum of v over the tree, and its node count.
+static uint64_t
+sum(const Node *n, uint64_t *count)
+{
+    if (n == NULL)
+        return 0;
+    ++*count;
+    return n->v + sum(n->l, count) + sum(n->r, count);
+}
+
+static uint64_t
+expect_sum(uint64_t first, uint64_t count)
+{
+    return count * first + count * (count - 1) / 2;
+}
+
+static void
+churn(void *arg)
+{
+    uint64_t seed = (uint64_t)(uintptr_t)arg * 1000003;
+    long rounds = harness_scaled(5000);
+    for (long r = 0;; r++) {
+        if (r % 64 == 0 && r >= rounds) {
+            gort_memstats m;
+            gort_read_memstats(&m);
+            if (m.num_gc > start_gc + 4 || r > 40 * rounds)
+                break;
+        }
+        char *b = gort_alloc_noscan(BUF);
+        memset(b, (int)(r & 0xff), BUF);
+        uint64_t first = seed, count = 0;
+        Node *t = build(TEMP_DEPTH, &seed);
+        if (sum(t, &count) != expect_sum(first, count) || count != (2u << TEMP_DEPTH) - 1 ||
+            (unsigned char)b[BUF - 1] != (r & 0xff))
+            atomic_fetch_add(&bad, 1);
+    }
+    gort_waitgroup_done(&wg);
+}
+
+static void
+test_assist(void)
+{
+    uint64_t next = 1;
+    live = build(LIVE_DEPTH, &next);
+    gort_memstats a, b;
+    gort_read_memstats(&a);
+    start_gc = a.num_gc;
+    uint64_t before = rt_gc_assist_marked();
+    gort_waitgroup_add(&wg, NCHURN);
+    for (uintptr_t k = 0; k < NCHURN; k++)
+        gort_go(churn, (void *)((k + 1) << 40));
+    gort_waitgroup_wait(&wg);
+    gort_read_memstats(&b);
+    CHECK_EQ(atomic_load(&bad), 0);
+    CHECK(b.num_gc > a.num_gc + 4);
+    uint64_t count = 0;
+    CHECK_EQ(sum(live, &count), expect_sum(1, count));
+    CHECK_EQ(count, (2u << LIVE_DEPTH) - 1);
+    uint64_t assisted = rt_gc_assist_marked() - before;
+    fprintf(stderr, "    %u cycles, assists marked %llu KiB\n", b.num_gc - a.num_gc,
+            (unsigned long long)assisted >> 10);
+    const char *d = getenv("GODEBUG");
+    if (d != NULL && strstr(d, "gcassist=0") != NULL)
+        CHECK_EQ(assisted, 0);
+    else if (rt_gc_concurrent_enabled())
+        CHECK(assisted > 0);
+    else
+        CHECK_EQ(assisted, 0); // stop-the-world cycles: nothing to assist
+    gort_keep_alive(live);
+}
+
+int
+main(void)
+{
+    RUN(test_assist);
+    return harness_summary();
+}
