@@ -147,14 +147,13 @@ static struct {
     uint64_t armed_pages;         // [stw] heap pages armed this cycle
     _Atomic uint64_t dirty_pages; // [worker 0, then the stw mark workers] written OS pages
                                   // rescanned this cycle
-    uint64_t runway;              // [rt_gc.running] goal - marked when the cycle began
     uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
     // Mark assists (rt_gc_mark_assist).
     _Atomic uint32_t armed;        // [atomic] worker 0 armed the pages: heap objects may be read
     _Atomic uint32_t assist_busy;  // [atomic] a goroutine is assisting (owns assist)
     _Atomic uint32_t hungry;       // [atomic] concurrent markers out of work: the others share
     GCWork assist;                 // [assist_busy; stw] the assisting goroutine's work
-    uint64_t heap0, goal, expect;  // [stw] heap_live at STW 1, the goal, the work expected
+    uint64_t goal, expect;         // [stw] the goal, the work expected (heap_live at STW 1: st)
     _Atomic uint64_t assist_ns;    // [atomic] time goroutines spent assisting this cycle
     _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
     GCCycleStats st;               // [rt_gc.running] the cycle in flight
@@ -225,6 +224,17 @@ wb_get_empty(void)
     return b;
 }
 
+// Puts a filled buffer on the global list.
+static void
+wb_put_full(WorkBuf *b)
+{
+    rt_lock(&work.lock);
+    b->next = work.full;
+    work.full = b;
+    atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
+    rt_unlock(&work.lock);
+}
+
 // Moves about half of w's stack (at most WB_ENTRIES pairs) to the global
 // list. A short stack gives its bottom entries, the oldest and usually the
 // biggest pieces of work (a tree's other subtrees); a deep one its top, so
@@ -243,11 +253,7 @@ gcw_share(GCWork *w)
         memcpy(b->e, w->stack + 2 * w->n, k * 2 * sizeof(uintptr_t));
     }
     b->n = k;
-    rt_lock(&work.lock);
-    b->next = work.full;
-    work.full = b;
-    atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
-    rt_unlock(&work.lock);
+    wb_put_full(b);
 }
 
 // Takes one buffer of shared work onto w's stack. False if none.
@@ -1191,10 +1197,10 @@ conc_worker(GCWork *w)
 // allocates during the mark (which survives it: floating garbage) stays
 // within the runway. Pacing: when the markers have done `done` of the
 // `expect` bytes of work (the last cycle's marked heap), the heap may have
-// grown from heap0 (STW 1) by that fraction of the way to the goal. The
-// allocator's hook (rt_gc_trigger) fires at the next check; an allocation
-// past the allowance marks until the allowance covers the heap plus
-// ASSIST_SLACK, at most ASSIST_MAX bytes a call.
+// grown that fraction of the way from its size at STW 1 (conc.st.heap0) to
+// the goal. The allocator's hook (rt_gc_trigger) fires at the next check;
+// an allocation past the allowance marks until the allowance covers the
+// heap plus ASSIST_SLACK, at most ASSIST_MAX bytes a call.
 //
 // One goroutine assists at a time (conc.assist_busy): it marks with
 // m->locks raised (the world cannot stop in the middle; it stops early when
@@ -1231,22 +1237,22 @@ assist_done(void)
 static uint64_t
 assist_allowed(uint64_t done)
 {
-    if (done >= conc.expect || conc.goal <= conc.heap0)
+    if (done >= conc.expect || conc.goal <= conc.st.heap0)
         return conc.goal;
-    return conc.heap0 +
-           (uint64_t)((double)(conc.goal - conc.heap0) * (double)done / (double)conc.expect);
+    return conc.st.heap0 +
+           (uint64_t)((double)(conc.goal - conc.st.heap0) * (double)done / (double)conc.expect);
 }
 
 // The work after which the allowance reaches heap.
 static uint64_t
 assist_work_for(uint64_t heap)
 {
-    if (heap <= conc.heap0)
+    if (heap <= conc.st.heap0)
         return 0;
     if (heap >= conc.goal)
         return conc.expect;
-    return (uint64_t)((double)conc.expect * (double)(heap - conc.heap0) /
-                      (double)(conc.goal - conc.heap0));
+    return (uint64_t)((double)conc.expect * (double)(heap - conc.st.heap0) /
+                      (double)(conc.goal - conc.st.heap0));
 }
 
 // Takes work for the assist: from the global list, else waits a little for
@@ -1283,11 +1289,7 @@ gcw_give_back(GCWork *w)
         w->n -= k;
         memcpy(b->e, w->stack + 2 * w->n, k * 2 * sizeof(uintptr_t));
         b->n = k;
-        rt_lock(&work.lock);
-        b->next = work.full;
-        work.full = b;
-        atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
-        rt_unlock(&work.lock);
+        wb_put_full(b);
     }
 }
 
@@ -1468,9 +1470,7 @@ conc_begin(GCCycleStats *st)
     mark_roots(w);
     work.seed = false;
     work.mode = MARK_CONC;
-    conc.runway = goal > marked && goal != UINT64_MAX ? goal - marked : 0;
     conc.cpu_ns = 0;
-    conc.heap0 = st->heap0;
     conc.goal = goal;
     conc.expect = marked > 0 ? marked : 1;
     atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
