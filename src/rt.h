@@ -409,6 +409,7 @@ typedef struct DebugVars {
     int32_t gcstoptheworld;
     int32_t gcconcurrent; // 1 (default): automatic cycles mark concurrently
     int32_t gcassist;     // 1 (default): allocation assists a concurrent mark
+    int32_t gcgen;        // 1 (default): concurrent cycles may be minor (old objects kept)
     int32_t madvdontneed;
     int32_t scavtrace;
     int32_t traceback; // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash

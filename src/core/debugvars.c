@@ -10,6 +10,7 @@ DebugVars rt_debug = {
         .madvdontneed = 1, // Go's Linux default since 1.16: MADV_DONTNEED, not MADV_FREE
         .gcconcurrent = 1, // mark while goroutines run where the kernel tracks writes
         .gcassist = 1,     // allocation during a concurrent mark marks too
+        .gcgen = 1,        // minor cycles: what survived the last mark is not marked again
         .traceback = 1,    // GOTRACEBACK=single
 };
 
@@ -149,6 +150,7 @@ static const struct {
         {"gcstoptheworld", offsetof(DebugVars, gcstoptheworld)},
         {"gcconcurrent", offsetof(DebugVars, gcconcurrent)},
         {"gcassist", offsetof(DebugVars, gcassist)},
+        {"gcgen", offsetof(DebugVars, gcgen)},
         {"madvdontneed", offsetof(DebugVars, madvdontneed)},
         {"scavtrace", offsetof(DebugVars, scavtrace)},
 };

@@ -104,10 +104,14 @@ typedef struct GCState {
     _Atomic int64_t memory_limit;   // [atomic, written under lock] bytes; INT64_MAX = none
     _Atomic uint64_t heap_marked;   // [atomic] live heap after the last cycle (0: none yet)
     _Atomic uint64_t goal;          // [atomic] heap goal of the next cycle
+    _Atomic uint64_t full_live;     // [atomic] after a minor cycle, what the last full mark
+                                    // marked: the goal is from it (rt_gc_set_goal); 0 otherwise
     _Atomic uint32_t num_gc;        // [atomic] completed cycles
     _Atomic uint32_t num_forced_gc; // [atomic] cycles started by gort_gc
     _Atomic uint32_t running;       // [atomic] 1 while a cycle runs (CAS 0 -> 1 to start one)
     bool limit_bound;               // [stw] the goal came from the memory limit
+    bool last_full;                 // [stw] the last cycle was full (not minor): sweeping
+                                    // copies its marks to Span.full_bits
     uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
     uint32_t trigger_ratio;         // [stw] trigger = marked + runway x ratio / 64
     // Statistics, written [stw] by the starter, read racily by memstats.
@@ -175,6 +179,8 @@ bool rt_gc_mark_done(void);
 void rt_gc_mark_assist(void);
 // Bytes marked by assists since the program started.
 uint64_t rt_gc_assist_marked(void);
+// Minor cycles since the program started (see "Minor cycles" in mark.c).
+uint32_t rt_gc_minor_cycles(void);
 // Cycles mark concurrently (known from the first automatic cycle on).
 bool rt_gc_concurrent_enabled(void);
 

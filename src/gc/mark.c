@@ -107,8 +107,8 @@ static bool gc_under_valgrind;
 //               not armed)
 //   MARK_CHECK  checkmark's re-mark into fresh bitmaps
 //   MARK_SEED   STW 1's scan of the stacks: as MARK_SOLO, but a word that
-//               points to a young object (allocated since its span was
-//               last swept) is left alone (see "Young roots" below)
+//               points to a young object (not marked by the last full
+//               cycle) is left alone (see "Young roots" below)
 enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED };
 
 static struct {
@@ -157,6 +157,17 @@ static struct {
     _Atomic uint64_t assist_ns;    // [atomic] time goroutines spent assisting this cycle
     _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
     GCCycleStats st;               // [rt_gc.running] the cycle in flight
+    // Minor cycles (see "Minor cycles" below).
+    bool gen;                       // [rt_gc.running] concurrent cycles may be minor (decided once)
+    bool gen_valid;                 // [stw] no written bit was lost since the last mark
+    bool minor;                     // [stw] this cycle is minor: old objects marked at STW 1
+    uint32_t nminor;                // [stw] minor cycles since the last full mark
+    uint64_t full_live;             // [stw] bytes the last full mark marked
+    uint64_t old_bytes;             // [stw] bytes marked at STW 1 of this minor cycle
+    uint64_t minor_work;            // [stw] bytes the last minor cycle marked beyond the old ones
+    uint64_t need_full, need_minor; // [stw] runway each kind of concurrent mark needed last time
+    uint64_t harvest_pages;         // [worker 0, then stw] written pages found at a minor's start
+    _Atomic uint32_t minor_total;   // [atomic] minor cycles since the program started
 } conc;
 
 // ---- The mark stack ----------------------------------------------------------------
@@ -384,7 +395,7 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
             conc_defer(w, p); // free, or allocated since the marker's view of freeindex
         return;               // a free slot: stale pointer
     }
-    if (mode == MARK_SEED && !(((const uint64_t *)s->alloc_bits)[idx / 64] & bit))
+    if (mode == MARK_SEED && !(((const uint64_t *)s->full_bits)[idx / 64] & bit))
         return; // young: STW 2 scans the stacks again
     if (mode == MARK_CHECK) {
         // Single-threaded: plain update.
@@ -921,14 +932,55 @@ static uint32_t cycle_no; // [stw]
 // rescan every armed page.
 //
 // Young roots: STW 1 scans the stacks in MARK_SEED mode, which skips a
-// word pointing to a young object: allocated since its span was last swept
-// (not in alloc_bits), so since the last cycle. Such an object reached only
+// word pointing to a young object: one the last full cycle did not mark
+// (not in Span.full_bits), so allocated since it (a minor cycle's survivors
+// are young in this sense too). Such an object reached only
 // from a stack is usually a temporary that dies before STW 2 (the tree
 // binary-trees is building); marking it at STW 1 would keep it, and what
 // it reaches, as floating garbage that raises the next goal. Nothing is
 // lost: the argument above holds whatever STW 1 marks, as STW 2 scans every
 // stack again. The cost is that a young structure still alive at STW 2 is
 // marked with the world stopped.
+//
+// Minor cycles (GODEBUG=gcgen=1, the default): a program whose live heap is
+// mostly old data that it does not change (binary-trees' long-lived tree, a
+// cache, an index) would have the marker go over all of it every cycle. A
+// minor cycle does not: the kernel's written bits, kept armed from one
+// cycle to the next, are its remembered set, as the sticky mark bits of
+// Demers et al.'s "Combining generational and conservative garbage
+// collection" (1990) use the virtual-memory dirty bits.
+//
+//   After a cycle the pages stay armed (no disarming), so every page
+//   written from its STW 2 on reads as written later. Pages never armed, or
+//   in spans born during the last mark, read as written too.
+//   STW 1 of a minor cycle: after sweep termination, every in-use span's
+//   mark bits are set to its alloc bits: every object that survived the
+//   last cycle (old) is marked already and is not traced again; objects
+//   allocated since (young) are white.
+//   Worker 0, instead of arming every run, harvests: it lists the written
+//   pages of every run and re-arms them in the same walk (as a preclean
+//   round does), and queues the words of the old objects on them. The rest
+//   is the concurrent cycle above; STW 2 leaves the pages written during the
+//   mark as they are, so the next cycle harvests them in turn.
+//
+// Why a young object reachable at STW 2 is marked: take the first unmarked
+// object on a path to it from the roots, and its predecessor P. The
+// argument above covers every P that this cycle scanned. Otherwise P is
+// old and was not scanned: its page was clean at the harvest and at STW 2,
+// so P has not changed since the page was last armed. Pages are armed only
+// by a full cycle's arming (then P was marked and scanned later in that
+// cycle) or by a walk that reported them written, after which every marked
+// object on them was rescanned (harvest, preclean). Either way P's words
+// were scanned by a mark that completed, while they held what they hold
+// now, and everything they reach was marked then; sweeping made it old,
+// and this cycle marked it at STW 1. Old objects that died are kept until
+// the next full cycle (floating garbage, as in any sticky-bit scheme).
+//
+// A cycle is minor when the heap marked last time is at most a quarter of
+// a GOGC runway above what the last full mark kept (gen_minor_next), at
+// most GEN_MINOR_MAX minors in a row; otherwise, when a scan of the written
+// bits failed (a lost bit could hide a pointer: gen_valid), when the goal
+// came from the memory limit, and for gort_gc, the cycle is full.
 //
 // A heap that marked less than CONC_MIN_LIVE last time,
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
@@ -947,6 +999,7 @@ enum {
 // less.
 #define CONC_MIN_LIVE ((uint64_t)1 << 20)
 enum {
+    RESCAN_DRAIN = 4096,  // pairs a concurrent rescan queues before it drains them
     PRECLEAN_ROUNDS = 3,  // concurrent passes over the written pages
     PRECLEAN_ENOUGH = 64, // written pages few enough to leave to the pause
 };
@@ -1085,6 +1138,11 @@ rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
             }
         }
         p = send;
+        // A harvest of many written pages would queue every old object on
+        // them first (a mark stack of tens of MiB): the concurrent marker
+        // drains as it goes.
+        if (work.mode == MARK_CONC && w->n >= RESCAN_DRAIN)
+            drain_local(w, MARK_CONC, UINT64_MAX);
     }
 }
 
@@ -1132,6 +1190,73 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
     }
 }
 
+// ---- Minor cycles ------------------------------------------------------------------
+
+enum {
+    GEN_MINOR_MAX = 16, // minor cycles between two full ones
+};
+// Promoted garbage allowed before a full cycle: a quarter of the runway
+// (GOGC's), at least this much.
+#define GEN_PROMOTE_MIN ((uint64_t)1 << 20)
+
+// STW 1 of a minor cycle: what the last cycle kept is marked now. [stw]
+static void
+gen_premark(Span *s, void *arg)
+{
+    (void)arg;
+    uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
+    uint64_t n = 0;
+    for (uintptr_t i = 0; i < nb; i += 8) {
+        uint64_t x;
+        memcpy(&x, s->alloc_bits + i, 8);
+        memcpy(s->gcmark_bits + i, &x, 8);
+        n += rt_popcount64(x);
+    }
+    conc.old_bytes += n * s->elemsize;
+}
+
+// Whether the next concurrent cycle may be minor, the last one having
+// marked `marked` bytes. [stw]
+static bool
+gen_minor_next(uint64_t marked)
+{
+    if (!conc.gen || !conc.gen_valid || conc.full_live == 0 || conc.nminor >= GEN_MINOR_MAX ||
+        rt_gc.limit_bound)
+        return false;
+    int32_t pct = atomic_load_explicit(&rt_gc.percent, memory_order_relaxed);
+    if (pct < 0)
+        return false;                                      // cycles come from the memory limit only
+    uint64_t allow = conc.full_live / 400 * (uint64_t)pct; // a quarter of the runway
+    if (allow < GEN_PROMOTE_MIN)
+        allow = GEN_PROMOTE_MIN;
+    return marked <= conc.full_live + allow;
+}
+
+// Mark termination: lists the pages of the spans nothing in them survived
+// (sweeping frees them), for worker 0 to disarm. Allocation reuses those
+// pages first; armed, each first write would fault (about 0.7 us a page),
+// and they hold no old object to track. A disarmed page reads as written,
+// so one reused before worker 0 gets to it is only rescanned. [stw]
+static void
+gen_list_dead(Span *s, void *arg)
+{
+    (void)arg;
+    uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
+    for (uintptr_t i = 0; i < nb; i += 8) {
+        uint64_t x;
+        memcpy(&x, s->gcmark_bits + i, 8);
+        if (x != 0)
+            return;
+    }
+    runs_add(s->startaddr, s->startaddr + (s->npages << PAGE_SHIFT));
+}
+
+uint32_t
+rt_gc_minor_cycles(void)
+{
+    return atomic_load_explicit(&conc.minor_total, memory_order_relaxed);
+}
+
 // Worker 0: drains its stack and the work an assist gave back, until
 // neither has any and no goroutine is assisting. False if mark termination
 // stopped it.
@@ -1170,7 +1295,13 @@ static void
 conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
-    conc_arm_runs();
+    if (conc.minor) {
+        // Harvest the pages written since the last mark (and arm them).
+        conc_rescan(w);
+        conc.harvest_pages = conc.dirty_pages;
+    } else {
+        conc_arm_runs();
+    }
     // Heap objects may be read now: assists may start (rt_gc_mark_assist).
     atomic_store_explicit(&conc.armed, 1, memory_order_release);
     bool ok = conc_drain(w);
@@ -1350,6 +1481,7 @@ conc_decide(void)
     if (ok)
         workers_ensure(1);
     conc.enabled = ok && work.nworkers >= 1;
+    conc.gen = conc.enabled && rt_debug.gcgen > 0;
 }
 
 static bool
@@ -1454,6 +1586,11 @@ static void
 conc_begin(GCCycleStats *st)
 {
     uint64_t goal = rt_gc_heap_goal(), marked = atomic_load(&rt_gc.heap_marked);
+    conc.minor = gen_minor_next(marked);
+    conc.old_bytes = 0;
+    conc.harvest_pages = 0;
+    if (conc.minor)
+        rt_gc_foreach_span(gen_premark, NULL);
     conc_arm();
     uint32_t fresh = cycle_no + 1;
     atomic_store_explicit(&rt_gc_fresh_cycle, fresh, memory_order_relaxed);
@@ -1472,7 +1609,11 @@ conc_begin(GCCycleStats *st)
     work.mode = MARK_CONC;
     conc.cpu_ns = 0;
     conc.goal = goal;
+    // The work expected: the whole live heap, or what the last minor cycle
+    // marked beyond its old objects.
     conc.expect = marked > 0 ? marked : 1;
+    if (conc.minor && conc.minor_work > 0)
+        conc.expect = conc.minor_work + conc.minor_work / 4;
     atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.armed, 0, memory_order_relaxed);
     conc.dirty_pages = 0;
@@ -1535,7 +1676,8 @@ conc_finish(int reason)
     st->mark_cpu_ns = conc.cpu_ns;
     st->assist_cpu_ns = assist_ns;
     uint64_t cpu;
-    uint64_t marked = cmarked + gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
+    uint64_t traced = cmarked + gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
+    uint64_t marked = conc.old_bytes + traced;
     work.rescan = false;
     // The runway the next concurrent mark needs: the allocation rate seen
     // during this one times the marker's time for the whole live heap
@@ -1547,8 +1689,33 @@ conc_finish(int reason)
         double rate = (double)(st->heap1 - st->heap0) / (double)span; // bytes per ns
         double t = (double)conc.cpu_ns;
         if (!atomic_load_explicit(&conc.done, memory_order_relaxed))
-            t = cmarked > 0 ? t * (double)marked / (double)cmarked : (double)span * 4;
+            t = cmarked > 0 ? t * (double)traced / (double)cmarked : (double)span * 4;
         need = (uint64_t)(rate * t * 1.25);
+    }
+    // Minor and full cycles need different runways: the next trigger is
+    // set for the kind the next cycle will be.
+    if (conc.minor) {
+        conc.need_minor = need;
+        conc.nminor++;
+        conc.minor_work = traced;
+        atomic_fetch_add_explicit(&conc.minor_total, 1, memory_order_relaxed);
+    } else {
+        conc.need_full = need;
+        conc.nminor = 0;
+        conc.full_live = marked;
+    }
+    rt_gc.last_full = !conc.minor;
+    // A minor cycle keeps the goal the last full mark set: the old objects
+    // it keeps are partly dead, and are not the program's live heap growing
+    // unless the next full cycle says so.
+    atomic_store_explicit(&rt_gc.full_live, conc.minor ? conc.full_live : 0, memory_order_relaxed);
+    // A failed scan may have re-armed pages without reporting them.
+    conc.gen_valid = conc.gen && !conc.all_dirty && !conc.arm_failed;
+    if (gen_minor_next(marked)) {
+        if (conc.need_minor > 0)
+            need = conc.need_minor;
+    } else if (conc.need_full > 0) {
+        need = conc.need_full;
     }
     if (rt_debug.gctrace > 1) {
         rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
@@ -1563,6 +1730,16 @@ conc_finish(int reason)
                   (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
                   (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
+        if (conc.minor)
+            rt_printf("gc minor: %llu KB old, %llu KB traced, %llu written pages harvested\n",
+                      (unsigned long long)conc.old_bytes >> 10, (unsigned long long)traced >> 10,
+                      (unsigned long long)conc.harvest_pages);
+    }
+    // Minor cycles keep the pages armed: their written bits are the next
+    // cycle's remembered set. Only the dead spans' pages are disarmed.
+    if (conc.gen && !conc.arm_failed) {
+        conc.nruns = 0;
+        rt_gc_foreach_span(gen_list_dead, NULL);
     }
     workers_run(JOB_DISARM, 2);
     if (conc.arm_failed)
@@ -1572,6 +1749,9 @@ conc_finish(int reason)
     table_trim(cw->deferred, cw->capdeferred, 1);
     table_trim(aw->kept, aw->capkept, 2);
     table_trim(aw->deferred, aw->capdeferred, 1);
+    table_trim(cw->stack, cw->cap, 2);
+    table_trim(aw->stack, aw->cap, 2);
+    table_trim(w->stack, w->cap, 2);
     cycle_end(st, marked, st->tmark - st->tstart, conc.cpu_ns + assist_ns, need);
 }
 
@@ -1617,6 +1797,10 @@ gc_cycle(int reason)
 
     // 3. Mark termination.
     st.heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
+    conc.full_live = marked;
+    conc.nminor = 0;
+    rt_gc.last_full = true;
+    atomic_store_explicit(&rt_gc.full_live, 0, memory_order_relaxed);
     cycle_end(&st, marked, st.tmarkterm - st.tstart, 0, 0);
 }
 

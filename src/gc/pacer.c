@@ -97,7 +97,17 @@ rt_gc_set_goal(uint64_t marked)
     int64_t limit = atomic_load(&rt_gc.memory_limit);
     uint64_t goal = UINT64_MAX;
     if (pct >= 0) {
+        uint64_t full = atomic_load_explicit(&rt_gc.full_live, memory_order_relaxed);
         goal = marked + (uint64_t)((unsigned __int128)marked * (uint64_t)pct / 100);
+        if (full != 0 && full < marked) {
+            // After a minor cycle: the last full mark's goal, with at least
+            // a quarter of its runway left (at most a quarter is promoted
+            // before a full cycle: mark.c's gen_minor_next).
+            uint64_t runway = (uint64_t)((unsigned __int128)full * (uint64_t)pct / 100);
+            goal = full + runway;
+            if (goal < marked + runway / 4)
+                goal = marked + runway / 4;
+        }
         uint64_t min = GC_HEAP_MINIMUM * (uint64_t)pct / 100;
         if (goal < min)
             goal = min;

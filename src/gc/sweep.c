@@ -54,17 +54,6 @@ releasem(M *m)
         m->locks--;
 }
 
-// SWAR popcount: the baseline x86-64 target has no popcnt instruction and
-// __builtin_popcountll would call libgcc for every word.
-static inline uint32_t
-popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
-}
-
 static void
 poison_freed(Span *s)
 {
@@ -91,7 +80,7 @@ rt_gc_sweep_span(Span *s, bool preserve)
     for (uintptr_t i = 0; i < nb; i += 8) {
         uint64_t w;
         memcpy(&w, s->gcmark_bits + i, 8);
-        nalloc += popcount64(w);
+        nalloc += rt_popcount64(w);
     }
     if (rt_unlikely(nalloc > s->alloc_count)) {
         rt_printf("runtime: span %p spanclass=%u nelems=%u alloc_count=%u marked=%u\n",
@@ -120,6 +109,10 @@ rt_gc_sweep_span(Span *s, bool preserve)
     s->alloc_bits = s->gcmark_bits;
     memset(old, 0, nb);
     s->gcmark_bits = old;
+    // A minor cycle frees no object that a full one marked: only a full
+    // cycle changes full_bits.
+    if (rt_gc.last_full)
+        memcpy(s->full_bits, s->alloc_bits, nb);
     s->freeindex = 0;
     s->alloc_count = nalloc;
     if (nfreed > 0) {

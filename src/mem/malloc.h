@@ -214,12 +214,25 @@ struct Span {
     uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
     uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
+    uint8_t *full_bits;        // [owner: the sweeper] marked by the last full (not minor)
+                               // cycle, and not freed since (see mark.c, "Minor cycles")
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
     uint32_t fresh_cycle;      // [const] rt_gc_fresh_cycle when allocated: a span born
                                // during a concurrent mark is not scanned until its end
     Lock speciallock;          // guards specials
     Special *specials;         // [lock: speciallock] sorted by offset, then kind
 };
+
+// SWAR popcount: the baseline x86-64 target has no popcnt instruction and
+// __builtin_popcountll would call libgcc for every word.
+static inline uint32_t
+rt_popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
+}
 
 // Bytes of one alloc/mark bitmap for n slots: whole 64-bit words.
 static inline uintptr_t

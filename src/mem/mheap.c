@@ -397,6 +397,7 @@ rt_mheap_alloc(uintptr_t npages, uint8_t spc)
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     s->alloc_bits = rt_gcbits_alloc(nb);
     s->gcmark_bits = rt_gcbits_alloc(nb);
+    s->full_bits = rt_gcbits_alloc(nb);
     atomic_store_explicit(&s->sweepgen, h->sweepgen, memory_order_relaxed);
     s->fresh_cycle = atomic_load_explicit(&rt_gc_fresh_cycle, memory_order_relaxed);
     s->state = SPAN_IN_USE;
@@ -424,6 +425,7 @@ rt_mheap_free(Span *s)
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     rt_gcbits_free(s->alloc_bits, nb);
     rt_gcbits_free(s->gcmark_bits, nb);
+    rt_gcbits_free(s->full_bits, nb);
     s->state = SPAN_DEAD;
     rt_fixalloc_free(&h->spanalloc, s);
     rt_unlock(&h->lock);

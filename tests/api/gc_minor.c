@@ -1,0 +1,230 @@
+// gc_minor.c: minor cycles (src/gc/mark.c, "Minor cycles"). A minor cycle
+// does not trace what survived the last cycle; it finds the young objects
+// that old ones point to through the pages written since. Two goroutines
+// keep hanging fresh chains of young objects off old objects only (a big
+// pointer array on its own span, and the nodes of an old tree), then drop
+// the references from their stacks, while they churn garbage that drives
+// the cycles. Asserts that every chain is intact when read back (freed
+// slots are poisoned in debug builds; ctest also runs it under gccheckmark,
+// which fails on any reachable object left unmarked), that minor cycles ran
+// (none with GODEBUG=gcgen=0), and that old objects that die are freed by a
+// later full cycle: the goal falls back once the tree is cut up and dropped.
+#include "../harness.h"
+
+#include <gort.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Internal, from the static library.
+uint32_t rt_gc_minor_cycles(void);
+bool rt_gc_concurrent_enabled(void);
+
+typedef struct Node {
+    struct Node *l, *r;
+    struct Node *hang; // a young chain, stored after the node became old
+    uint64_t v;
+} Node;
+
+typedef struct Link {
+    struct Link *next;
+    uint64_t v;
+} Link;
+
+enum { NSLOT = 1 << 15, CHAIN = 3, NWORKERS = 2, TEMP_DEPTH = 6 };
+
+static Node *tree;   // old: built before the cycles start
+static Link **slots; // old: NSLOT pointers on a large span
+static int tree_depth;
+static atomic_int bad;
+static gort_waitgroup wg;
+
+static Node *
+build(int depth, uint64_t *next)
+{
+    Node *n = gort_new(Node);
+    n->v = (*next)++;
+    if (depth > 0) {
+        n->l = build(depth - 1, next);
+        n->r = build(depth - 1, next);
+    }
+    return n;
+}
+
+static uint64_t
+tree_count(const Node *n)
+{
+    return n == NULL ? 0 : 1 + tree_count(n->l) + tree_count(n->r);
+}
+
+// The node at position path (bits pick left or right) at depth d.
+static Node *
+tree_at(uint64_t path, int d)
+{
+    Node *n = tree;
+    for (int i = 0; i < d && n != NULL; i++)
+        n = (path >> i) & 1 ? n->r : n->l;
+    return n;
+}
+
+// A fresh chain whose values derive from tag; the caller stores it in an
+// old object and keeps no other reference.
+static __attribute__((noinline)) Link *
+chain(uint64_t tag)
+{
+    Link *head = NULL;
+    for (int k = CHAIN - 1; k >= 0; k--) {
+        Link *l = gort_new(Link);
+        l->v = tag * 8 + (uint64_t)k;
+        l->next = head;
+        head = l;
+    }
+    return head;
+}
+
+static bool
+chain_ok(const Link *l, uint64_t tag)
+{
+    for (int k = 0; k < CHAIN; k++, l = l->next)
+        if (l == NULL || l->v != tag * 8 + (uint64_t)k)
+            return false;
+    return l == NULL;
+}
+
+static uint64_t
+temp_sum(const Node *n)
+{
+    return n == NULL ? 0 : n->v + temp_sum(n->l) + temp_sum(n->r);
+}
+
+// Garbage: a short-lived tree, checked.
+static __attribute__((noinline)) void
+churn_once(uint64_t seed)
+{
+    uint64_t next = seed;
+    Node *t = build(TEMP_DEPTH, &next);
+    uint64_t n = (2u << TEMP_DEPTH) - 1;
+    if (temp_sum(t) != n * seed + n * (n - 1) / 2)
+        atomic_fetch_add(&bad, 1);
+}
+
+// Worker k owns slots k, k + NWORKERS, ... and the tree paths with the same
+// residue: it replaces a chain, churns, and reads every chain it owns back.
+static void
+worker(void *arg)
+{
+    uint64_t k = (uint64_t)(uintptr_t)arg;
+    long rounds = harness_scaled(60000);
+    uint64_t *tags = calloc(NSLOT, sizeof(uint64_t));
+    uint64_t *ttags = calloc(NSLOT, sizeof(uint64_t));
+    uint64_t gen = 1;
+    for (long r = 0; r < rounds; r++) {
+        uint64_t i = (uint64_t)(r * 7919) % (NSLOT / NWORKERS) * NWORKERS + k;
+        uint64_t tag = (k << 56) | gen++;
+        slots[i] = chain(tag);
+        tags[i] = tag;
+        Node *n = tree_at(i, tree_depth);
+        tag = (k << 56) | gen++;
+        n->hang = (Node *)chain(tag);
+        ttags[i] = tag;
+        churn_once((uint64_t)r << 20);
+        if (r % 4096 == 4095 || r == rounds - 1) {
+            for (uint64_t j = k; j < NSLOT; j += NWORKERS) {
+                if (tags[j] != 0 && !chain_ok(slots[j], tags[j]))
+                    atomic_fetch_add(&bad, 1);
+                if (ttags[j] != 0 && !chain_ok((Link *)tree_at(j, tree_depth)->hang, ttags[j]))
+                    atomic_fetch_add(&bad, 1);
+            }
+        }
+    }
+    free(tags);
+    free(ttags);
+    gort_waitgroup_done(&wg);
+}
+
+static void
+cut(Node *n)
+{
+    while (n != NULL) {
+        Node *l = n->l, *r = n->r;
+        n->l = n->r = n->hang = NULL;
+        cut(l);
+        n = r;
+    }
+}
+
+static gort_memstats before, after;
+static uint32_t minors;
+static uint64_t tree_bytes;
+static gort_waitgroup phase;
+
+// The old data and the workers live on this goroutine, which exits before
+// the data is dropped: no stale word of its stack can keep the tree.
+static void
+phase1(void *arg)
+{
+    (void)arg;
+    uint64_t next = 1;
+    tree_depth = 17; // 256 K nodes of 32 bytes: 8 MiB, twice the minimum goal
+    tree = build(tree_depth, &next);
+    slots = gort_alloc(NSLOT * sizeof(Link *));
+    tree_bytes = tree_count(tree) * sizeof(Node);
+    gort_read_memstats(&before);
+    uint32_t minor0 = rt_gc_minor_cycles();
+    gort_waitgroup_add(&wg, NWORKERS);
+    for (uintptr_t k = 0; k < NWORKERS; k++)
+        gort_go(worker, (void *)k);
+    gort_waitgroup_wait(&wg);
+    gort_read_memstats(&after);
+    minors = rt_gc_minor_cycles() - minor0;
+    // Cut every link (writes to old objects), so that a stale word left
+    // somewhere (conservative roots) keeps a node, not the whole tree.
+    cut(tree);
+    tree = NULL;
+    slots = NULL;
+    gort_waitgroup_done(&phase);
+}
+
+static void
+test_minor(void)
+{
+    gort_waitgroup_add(&phase, 1);
+    gort_go(phase1, NULL);
+    gort_waitgroup_wait(&phase);
+    fprintf(stderr, "    %u cycles, %u minor; tree %llu KiB\n", after.num_gc - before.num_gc,
+            minors, (unsigned long long)tree_bytes >> 10);
+    CHECK_EQ(atomic_load(&bad), 0);
+    CHECK(after.num_gc > before.num_gc + 4);
+    const char *d = getenv("GODEBUG");
+    if (d != NULL && strstr(d, "gcgen=0") != NULL)
+        CHECK_EQ(minors, 0);
+    else if (rt_gc_concurrent_enabled())
+        CHECK(minors > 0);
+    else
+        CHECK_EQ(minors, 0); // stop-the-world cycles are all full
+
+    // The old tree and array are dropped: a full cycle must come and free
+    // them, and the goal fall below what the tree alone took.
+    bool fell = false;
+    for (long r = 0; r < 2000000 && !fell; r++) {
+        churn_once((uint64_t)r << 20);
+        if (r % 256 == 0) {
+            gort_memstats m;
+            gort_read_memstats(&m);
+            fell = m.next_gc < tree_bytes;
+            if (m.num_gc > after.num_gc + 40)
+                break;
+        }
+    }
+    fprintf(stderr, "    goal %llu KiB with the tree, fell below %llu KiB: %s\n",
+            (unsigned long long)after.next_gc >> 10, (unsigned long long)tree_bytes >> 10,
+            fell ? "yes" : "no");
+    CHECK(fell);
+}
+
+int
+main(void)
+{
+    RUN(test_minor);
+    return harness_summary();
+}
