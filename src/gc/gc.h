@@ -197,7 +197,8 @@ void rt_gc_sweeper_kick(void);
 bool rt_gc_runtime_stack(uintptr_t sp);
 // Returns free pages to the OS down to what the goal and the limit allow.
 void rt_gc_scavenge(void);
-// Calls fn for every in-use span ([stw]).
+// Calls fn for every in-use span ([stw]; or while a concurrent mark runs,
+// when no span is swept or freed, and spans born meanwhile may be seen).
 void rt_gc_foreach_span(void (*fn)(Span *s, void *arg), void *arg);
 // Calls fn for every in-use span that has specials ([stw]).
 void rt_gc_foreach_special_span(void (*fn)(Span *s, void *arg), void *arg);

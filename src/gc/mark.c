@@ -162,11 +162,17 @@ static struct {
     bool gen_valid;                 // [stw] no written bit was lost since the last mark
     bool minor;                     // [stw] this cycle is minor: old objects marked at STW 1
     uint32_t nminor;                // [stw] minor cycles since the last full mark
+    uint32_t nfull_owed;            // [stw] full cycles to run before the next minor one
     uint64_t full_live;             // [stw] bytes the last full mark marked
     uint64_t old_bytes;             // [stw] bytes marked at STW 1 of this minor cycle
     uint64_t minor_work;            // [stw] bytes the last minor cycle marked beyond the old ones
     uint64_t need_full, need_minor; // [stw] runway each kind of concurrent mark needed last time
     uint64_t harvest_pages;         // [worker 0, then stw] written pages found at a minor's start
+    uint64_t setup_ns;              // [worker 0, then stw] its time before it could trace: arming,
+                                    // or pre-marking and the harvest
+    bool setup_done;                // [worker 0, then stw] it got that far
+    uint64_t setup_last[2];         // [stw] setup_ns of the last full [0] and minor [1] cycle
+                                    // that finished its setup
     _Atomic uint32_t minor_total;   // [atomic] minor cycles since the program started
 } conc;
 
@@ -950,14 +956,16 @@ static uint32_t cycle_no; // [stw]
 // Demers et al.'s "Combining generational and conservative garbage
 // collection" (1990) use the virtual-memory dirty bits.
 //
-//   After a cycle the pages stay armed (no disarming), so every page
-//   written from its STW 2 on reads as written later. Pages never armed, or
-//   in spans born during the last mark, read as written too.
-//   STW 1 of a minor cycle: after sweep termination, every in-use span's
-//   mark bits are set to its alloc bits: every object that survived the
-//   last cycle (old) is marked already and is not traced again; objects
-//   allocated since (young) are white.
-//   Worker 0, instead of arming every run, harvests: it lists the written
+//   After a cycle the pages stay armed, so every page written from its
+//   STW 2 on reads as written later. Pages never armed, or in spans born
+//   during the last mark, read as written too. (Only the pages of spans in
+//   which nothing survived are disarmed: they hold no old object.)
+//   A minor cycle: worker 0 first ORs every in-use span's alloc bits into
+//   its mark bits (sweep termination made them the last cycle's marks):
+//   every object that survived the last cycle (old) is marked and is not
+//   traced again; objects allocated since (young) are white. STW 1's
+//   roots are traced only as far as the first old objects they reach.
+//   Then, instead of arming every run, worker 0 harvests: it lists the written
 //   pages of every run and re-arms them in the same walk (as a preclean
 //   round does), and queues the words of the old objects on them. The rest
 //   is the concurrent cycle above; STW 2 leaves the pages written during the
@@ -978,7 +986,10 @@ static uint32_t cycle_no; // [stw]
 //
 // A cycle is minor when the heap marked last time is at most a quarter of
 // a GOGC runway above what the last full mark kept (gen_minor_next), at
-// most GEN_MINOR_MAX minors in a row; otherwise, when a scan of the written
+// most GEN_MINOR_MAX minors in a row, and not within GEN_BACKOFF full
+// cycles of a minor one that traced more than half of what the last full
+// one kept (most young objects survived: a minor cycle gains nothing and
+// rescans every old object on each written page); otherwise, when a scan of the written
 // bits failed (a lost bit could hide a pointer: gen_valid), when the goal
 // came from the memory limit, and for gort_gc, the cycle is full.
 //
@@ -1194,12 +1205,17 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
 
 enum {
     GEN_MINOR_MAX = 16, // minor cycles between two full ones
+    GEN_BACKOFF = 8,    // full cycles after a minor one in which most young objects survived
 };
 // Promoted garbage allowed before a full cycle: a quarter of the runway
 // (GOGC's), at least this much.
 #define GEN_PROMOTE_MIN ((uint64_t)1 << 20)
 
-// STW 1 of a minor cycle: what the last cycle kept is marked now. [stw]
+// Worker 0, first thing in a minor cycle: what the last cycle kept is
+// marked now (counted in old_bytes unless STW 1's roots marked it
+// already). Goroutines run, but no span is swept or freed while marking,
+// a span born since has no alloc bits set, and nothing else marks yet (no
+// assist before conc.armed).
 static void
 gen_premark(Span *s, void *arg)
 {
@@ -1207,10 +1223,14 @@ gen_premark(Span *s, void *arg)
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     uint64_t n = 0;
     for (uintptr_t i = 0; i < nb; i += 8) {
-        uint64_t x;
+        uint64_t x, m;
         memcpy(&x, s->alloc_bits + i, 8);
-        memcpy(s->gcmark_bits + i, &x, 8);
-        n += rt_popcount64(x);
+        if (x == 0)
+            continue;
+        memcpy(&m, s->gcmark_bits + i, 8);
+        n += rt_popcount64(x & ~m);
+        m |= x;
+        memcpy(s->gcmark_bits + i, &m, 8);
     }
     conc.old_bytes += n * s->elemsize;
 }
@@ -1221,7 +1241,7 @@ static bool
 gen_minor_next(uint64_t marked)
 {
     if (!conc.gen || !conc.gen_valid || conc.full_live == 0 || conc.nminor >= GEN_MINOR_MAX ||
-        rt_gc.limit_bound)
+        conc.nfull_owed > 0 || rt_gc.limit_bound)
         return false;
     int32_t pct = atomic_load_explicit(&rt_gc.percent, memory_order_relaxed);
     if (pct < 0)
@@ -1296,12 +1316,15 @@ conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
     if (conc.minor) {
+        rt_gc_foreach_span(gen_premark, NULL);
         // Harvest the pages written since the last mark (and arm them).
         conc_rescan(w);
         conc.harvest_pages = conc.dirty_pages;
     } else {
         conc_arm_runs();
     }
+    conc.setup_ns = (uint64_t)(rt_nanotime() - t0);
+    conc.setup_done = !atomic_load_explicit(&conc.stop, memory_order_relaxed);
     // Heap objects may be read now: assists may start (rt_gc_mark_assist).
     atomic_store_explicit(&conc.armed, 1, memory_order_release);
     bool ok = conc_drain(w);
@@ -1589,8 +1612,8 @@ conc_begin(GCCycleStats *st)
     conc.minor = gen_minor_next(marked);
     conc.old_bytes = 0;
     conc.harvest_pages = 0;
-    if (conc.minor)
-        rt_gc_foreach_span(gen_premark, NULL);
+    conc.setup_ns = 0;
+    conc.setup_done = false;
     conc_arm();
     uint32_t fresh = cycle_no + 1;
     atomic_store_explicit(&rt_gc_fresh_cycle, fresh, memory_order_relaxed);
@@ -1687,11 +1710,17 @@ conc_finish(int reason)
     int64_t span = st->tmarkterm - st->tmark - (int64_t)assist_ns;
     if (span > 0 && st->heap1 > st->heap0) {
         double rate = (double)(st->heap1 - st->heap0) / (double)span; // bytes per ns
-        double t = (double)conc.cpu_ns;
+        // The setup (arming, or pre-marking and the harvest) takes about
+        // as long whatever is traced; the tracing is extrapolated.
+        double setup = (double)conc.setup_ns, t = (double)(conc.cpu_ns - conc.setup_ns);
+        if (!conc.setup_done && setup < (double)conc.setup_last[conc.minor])
+            setup = (double)conc.setup_last[conc.minor];
         if (!atomic_load_explicit(&conc.done, memory_order_relaxed))
             t = cmarked > 0 ? t * (double)traced / (double)cmarked : (double)span * 4;
-        need = (uint64_t)(rate * t * 1.25);
+        need = (uint64_t)(rate * (setup + t) * 1.25);
     }
+    if (conc.setup_done)
+        conc.setup_last[conc.minor] = conc.setup_ns;
     // Minor and full cycles need different runways: the next trigger is
     // set for the kind the next cycle will be.
     if (conc.minor) {
@@ -1699,10 +1728,17 @@ conc_finish(int reason)
         conc.nminor++;
         conc.minor_work = traced;
         atomic_fetch_add_explicit(&conc.minor_total, 1, memory_order_relaxed);
+        // Young objects that mostly survive (a program replacing its live
+        // data) make a minor cycle trace about as much as a full one, and
+        // rescan every old object on each page written: back off.
+        if (traced > conc.full_live / 2)
+            conc.nfull_owed = GEN_BACKOFF;
     } else {
         conc.need_full = need;
         conc.nminor = 0;
         conc.full_live = marked;
+        if (conc.nfull_owed > 0)
+            conc.nfull_owed--;
     }
     rt_gc.last_full = !conc.minor;
     // A minor cycle keeps the goal the last full mark set: the old objects
