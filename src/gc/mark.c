@@ -158,14 +158,15 @@ static struct {
     _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
     GCCycleStats st;               // [rt_gc.running] the cycle in flight
     // Minor cycles (see "Minor cycles" below).
-    bool gen;                       // [rt_gc.running] concurrent cycles may be minor (decided once)
-    bool gen_valid;                 // [stw] no written bit was lost since the last mark
-    bool minor;                     // [stw] this cycle is minor: old objects marked at STW 1
-    uint32_t nminor;                // [stw] minor cycles since the last full mark
-    uint32_t nfull_owed;            // [stw] full cycles to run before the next minor one
-    uint64_t full_live;             // [stw] bytes the last full mark marked
-    uint64_t old_bytes;             // [stw] bytes marked at STW 1 of this minor cycle
-    uint64_t minor_work;            // [stw] bytes the last minor cycle marked beyond the old ones
+    bool gen;            // [rt_gc.running] concurrent cycles may be minor (decided once)
+    bool gen_valid;      // [stw] no written bit was lost since the last mark
+    bool minor;          // [stw] this cycle is minor: old objects marked at STW 1
+    uint32_t nminor;     // [stw] minor cycles since the last full mark
+    uint32_t nfull_owed; // [stw] full cycles to run before the next minor one
+    uint32_t backoff;    // [stw] nfull_owed after the next minor cycle that gains nothing
+    uint64_t full_live;  // [stw] bytes the last full mark marked
+    uint64_t old_bytes;  // [stw] bytes marked at STW 1 of this minor cycle
+    uint64_t minor_work; // [stw] bytes the last minor cycle marked beyond the old ones
     uint64_t need_full, need_minor; // [stw] runway each kind of concurrent mark needed last time
     uint64_t harvest_pages;         // [worker 0, then stw] written pages found at a minor's start
     uint64_t setup_ns;              // [worker 0, then stw] its time before it could trace: arming,
@@ -338,6 +339,11 @@ conc_keep_fresh(GCWork *w, Span *s, uint32_t idx, uintptr_t p)
     if (rt_spanclass_noscan(s->spanclass))
         return;
     uintptr_t base = s->startaddr + (uintptr_t)idx * s->elemsize;
+    if (s->divmagic != 0 && w->nkept > 0 &&
+        w->kept[2 * w->nkept - 2] + w->kept[2 * w->nkept - 1] == base) {
+        w->kept[2 * w->nkept - 1] += s->elemsize; // the object after the last one kept
+        return;
+    }
     if (rt_unlikely(w->nkept == w->capkept))
         table_grow(&w->kept, &w->capkept, w->nkept, 2, 4096,
                    "gc: cannot map the kept-object table");
@@ -989,7 +995,9 @@ static uint32_t cycle_no; // [stw]
 // most GEN_MINOR_MAX minors in a row, and not within GEN_BACKOFF full
 // cycles of a minor one that traced more than half of what the last full
 // one kept (most young objects survived: a minor cycle gains nothing and
-// rescans every old object on each written page); otherwise, when a scan of the written
+// rescans every old object on each written page; the wait doubles each
+// time, up to GEN_BACKOFF_MAX, and halves after a minor cycle that traced
+// less than an eighth); otherwise, when a scan of the written
 // bits failed (a lost bit could hide a pointer: gen_valid), when the goal
 // came from the memory limit, and for gort_gc, the cycle is full.
 //
@@ -1136,7 +1144,10 @@ rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
                 if (mb[0] & 1)
                     gcw_push(w, a, b - a);
             } else {
+                // Neighbouring marked objects go as one range (a page of
+                // old objects in a minor cycle is one entry, not hundreds).
                 uint32_t i = rt_span_obj_index(s, a), iend = rt_span_obj_index(s, b - 1);
+                uintptr_t rlo = 0, rhi = 0;
                 for (; i <= iend; i++) {
                     if (!(mb[i / 8] & (1u << (i % 8))))
                         continue;
@@ -1144,8 +1155,15 @@ rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
                     uintptr_t oa = base > a ? base : a, ob = base + s->elemsize;
                     if (ob > b)
                         ob = b;
-                    gcw_push(w, oa, ob - oa);
+                    if (oa != rhi) {
+                        if (rhi > rlo)
+                            gcw_push(w, rlo, rhi - rlo);
+                        rlo = oa;
+                    }
+                    rhi = ob;
                 }
+                if (rhi > rlo)
+                    gcw_push(w, rlo, rhi - rlo);
             }
         }
         p = send;
@@ -1204,8 +1222,9 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
 // ---- Minor cycles ------------------------------------------------------------------
 
 enum {
-    GEN_MINOR_MAX = 16, // minor cycles between two full ones
-    GEN_BACKOFF = 8,    // full cycles after a minor one in which most young objects survived
+    GEN_MINOR_MAX = 16,    // minor cycles between two full ones
+    GEN_BACKOFF = 8,       // full cycles after a minor one in which most young objects survived
+    GEN_BACKOFF_MAX = 512, // ... doubled each time it happens again
 };
 // Promoted garbage allowed before a full cycle: a quarter of the runway
 // (GOGC's), at least this much.
@@ -1731,8 +1750,15 @@ conc_finish(int reason)
         // Young objects that mostly survive (a program replacing its live
         // data) make a minor cycle trace about as much as a full one, and
         // rescan every old object on each page written: back off.
-        if (traced > conc.full_live / 2)
-            conc.nfull_owed = GEN_BACKOFF;
+        if (conc.backoff < GEN_BACKOFF)
+            conc.backoff = GEN_BACKOFF;
+        if (traced > conc.full_live / 2) {
+            conc.nfull_owed = conc.backoff;
+            if (conc.backoff < GEN_BACKOFF_MAX)
+                conc.backoff *= 2;
+        } else if (traced < conc.full_live / 8 && conc.backoff > GEN_BACKOFF) {
+            conc.backoff /= 2;
+        }
     } else {
         conc.need_full = need;
         conc.nminor = 0;
@@ -1747,7 +1773,8 @@ conc_finish(int reason)
     atomic_store_explicit(&rt_gc.full_live, conc.minor ? conc.full_live : 0, memory_order_relaxed);
     // A failed scan may have re-armed pages without reporting them.
     conc.gen_valid = conc.gen && !conc.all_dirty && !conc.arm_failed;
-    if (gen_minor_next(marked)) {
+    bool next_minor = gen_minor_next(marked);
+    if (next_minor) {
         if (conc.need_minor > 0)
             need = conc.need_minor;
     } else if (conc.need_full > 0) {
@@ -1771,9 +1798,12 @@ conc_finish(int reason)
                       (unsigned long long)conc.old_bytes >> 10, (unsigned long long)traced >> 10,
                       (unsigned long long)conc.harvest_pages);
     }
-    // Minor cycles keep the pages armed: their written bits are the next
-    // cycle's remembered set. Only the dead spans' pages are disarmed.
-    if (conc.gen && !conc.arm_failed) {
+    // Before a minor cycle the pages stay armed: their written bits are its
+    // remembered set. Only the dead spans' pages are disarmed. A full cycle
+    // arms every page afresh, so before one all are disarmed (writes until
+    // then do not fault); if a minor one comes instead, its harvest finds
+    // them all written.
+    if (next_minor && !conc.arm_failed) {
         conc.nruns = 0;
         rt_gc_foreach_span(gen_list_dead, NULL);
     }
