@@ -181,6 +181,8 @@ void rt_gc_mark_assist(void);
 uint64_t rt_gc_assist_marked(void);
 // Minor cycles since the program started (see "Minor cycles" in mark.c).
 uint32_t rt_gc_minor_cycles(void);
+// Medium cycles since the program started (the same).
+uint32_t rt_gc_medium_cycles(void);
 // Cycles mark concurrently (known from the first automatic cycle on).
 bool rt_gc_concurrent_enabled(void);
 

@@ -158,23 +158,29 @@ static struct {
     _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
     GCCycleStats st;               // [rt_gc.running] the cycle in flight
     // Minor cycles (see "Minor cycles" below).
-    bool gen;            // [rt_gc.running] concurrent cycles may be minor (decided once)
-    bool gen_valid;      // [stw] no written bit was lost since the last mark
-    bool minor;          // [stw] this cycle is minor: old objects marked at STW 1
-    uint32_t nminor;     // [stw] minor cycles since the last full mark
-    uint32_t nfull_owed; // [stw] full cycles to run before the next minor one
-    uint32_t backoff;    // [stw] nfull_owed after the next minor cycle that gains nothing
-    uint64_t full_live;  // [stw] bytes the last full mark marked
-    uint64_t old_bytes;  // [stw] bytes marked at STW 1 of this minor cycle
-    uint64_t minor_work; // [stw] bytes the last minor cycle marked beyond the old ones
-    uint64_t need_full, need_minor; // [stw] runway each kind of concurrent mark needed last time
-    uint64_t harvest_pages;         // [worker 0, then stw] written pages found at a minor's start
-    uint64_t setup_ns;              // [worker 0, then stw] its time before it could trace: arming,
-                                    // or pre-marking and the harvest
-    bool setup_done;                // [worker 0, then stw] it got that far
-    uint64_t setup_last[2];         // [stw] setup_ns of the last full [0] and minor [1] cycle
-                                    // that finished its setup
-    _Atomic uint32_t minor_total;   // [atomic] minor cycles since the program started
+    bool gen;                      // [rt_gc.running] concurrent cycles may be minor (decided once)
+    bool gen_valid;                // [stw] no written bit was lost since the last mark
+    bool minor;                    // [stw] this cycle is minor or medium: old objects pre-marked
+    bool medium;                   // [stw] ... medium: the old objects are those in full_bits
+    bool dsf_done;                 // [worker 0, then stw] a medium cycle's dsf_rescan finished
+    uint32_t nminor;               // [stw] minor cycles since the last full or medium one
+    uint32_t nmedium;              // [stw] medium cycles since the last full one
+    uint32_t nfull_owed;           // [stw] full cycles to run before the next minor one
+    uint32_t backoff;              // [stw] nfull_owed after the next minor cycle that gains nothing
+    uint64_t full_live;            // [stw] bytes the last full cycle marked
+    uint64_t full_marked[2];       // [stw] bytes the last [0] and the one before [1] full
+                                   // cycle marked
+    uint64_t old_bytes;            // [stw] bytes pre-marked in this minor or medium cycle
+    uint64_t work_last[3];         // [stw] bytes the last cycle of each kind (GenKind) traced
+    uint64_t need[3];              // [stw] runway the last concurrent mark of each kind needed
+    uint64_t harvest_pages;        // [worker 0, then stw] written pages found at a minor's start
+    uint64_t setup_ns;             // [worker 0, then stw] its time before it could trace: arming,
+                                   // or pre-marking and the harvest
+    bool setup_done;               // [worker 0, then stw] it got that far
+    uint64_t setup_last[3];        // [stw] setup_ns of the last cycle of each kind that
+                                   // finished its setup
+    _Atomic uint32_t minor_total;  // [atomic] minor cycles since the program started
+    _Atomic uint32_t medium_total; // [atomic] medium cycles since the program started
 } conc;
 
 // ---- The mark stack ----------------------------------------------------------------
@@ -991,15 +997,29 @@ static uint32_t cycle_no; // [stw]
 // the next full cycle (floating garbage, as in any sticky-bit scheme).
 //
 // A cycle is minor when the heap marked last time is at most a quarter of
-// a GOGC runway above what the last full mark kept (gen_minor_next), at
-// most GEN_MINOR_MAX minors in a row, and not within GEN_BACKOFF full
-// cycles of a minor one that traced more than half of what the last full
-// one kept (most young objects survived: a minor cycle gains nothing and
-// rescans every old object on each written page; the wait doubles each
-// time, up to GEN_BACKOFF_MAX, and halves after a minor cycle that traced
-// less than an eighth); otherwise, when a scan of the written
-// bits failed (a lost bit could hide a pointer: gen_valid), when the goal
-// came from the memory limit, and for gort_gc, the cycle is full.
+// a GOGC runway above what the last full mark kept (gen_next_kind), at
+// most GEN_MINOR_MAX minors in a row. Otherwise it is medium: a minor
+// cycle whose old objects are those the last full cycle marked
+// (Span.full_bits) rather than those the last cycle kept, so it frees what
+// the minor cycles since promoted and then lost (binary-trees' finished
+// trees) without tracing the long-lived data again. Its remembered set
+// must cover every write since the last full cycle: every page a walk
+// reports as written (harvest, preclean, STW 2) is noted in
+// HeapArena.written_since_full, cleared when a full cycle starts, and a
+// medium cycle's worker 0 rescans the marked objects on those pages
+// before it harvests (or STW 2 does, if it was stopped first). The
+// argument above holds with "the last full cycle" for "the last cycle".
+// At most GEN_MEDIUM_MAX mediums come between two full cycles, never two
+// in a row, and none when the last full cycle kept more than an eighth
+// more than the one before (transient data it caught live would stay).
+// A minor or medium cycle keeps the last full cycle's goal. The cycle is
+// full within GEN_BACKOFF full cycles of a minor one that traced more
+// than half of what the last full one kept (most young objects survived:
+// a minor cycle gains nothing and rescans every old object on each
+// written page; the wait doubles each time, up to GEN_BACKOFF_MAX, and
+// halves after a minor cycle that traced less than an eighth), when a
+// scan of the written bits failed (a lost bit could hide a pointer:
+// gen_valid), when the goal came from the memory limit, and for gort_gc.
 //
 // A heap that marked less than CONC_MIN_LIVE last time,
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
@@ -1118,6 +1138,8 @@ conc_arm_runs(void)
     }
 }
 
+static void dsf_note(uintptr_t lo, uintptr_t hi);
+
 // Queues the words in [lo, hi) (pages written since they were armed) of
 // every marked object there: words elsewhere in an object have not changed
 // since it was scanned. The concurrent marker leaves fresh spans alone.
@@ -1127,6 +1149,8 @@ rescan_written(uintptr_t lo, uintptr_t hi, void *arg)
     GCWork *w = arg;
     atomic_fetch_add_explicit(&conc.dirty_pages, (hi - lo) / rt_os_pagesize(),
                               memory_order_relaxed);
+    if (conc.gen)
+        dsf_note(lo, hi);
     uintptr_t p = lo;
     while (p < hi) {
         Span *s = rt_span_of(p);
@@ -1221,8 +1245,14 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
 
 // ---- Minor cycles ------------------------------------------------------------------
 
+enum GenKind {
+    GEN_FULL = 0,   // mark everything
+    GEN_MINOR = 1,  // pre-mark what the last cycle kept
+    GEN_MEDIUM = 2, // pre-mark what the last full cycle kept
+};
 enum {
-    GEN_MINOR_MAX = 16,    // minor cycles between two full ones
+    GEN_MINOR_MAX = 16,    // minor cycles between two full or medium ones
+    GEN_MEDIUM_MAX = 3,    // medium cycles between two full ones
     GEN_BACKOFF = 8,       // full cycles after a minor one in which most young objects survived
     GEN_BACKOFF_MAX = 512, // ... doubled each time it happens again
 };
@@ -1238,12 +1268,12 @@ enum {
 static void
 gen_premark(Span *s, void *arg)
 {
-    (void)arg;
+    const uint8_t *src = arg != NULL ? s->full_bits : s->alloc_bits; // medium: full_bits
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     uint64_t n = 0;
     for (uintptr_t i = 0; i < nb; i += 8) {
         uint64_t x, m;
-        memcpy(&x, s->alloc_bits + i, 8);
+        memcpy(&x, src + i, 8);
         if (x == 0)
             continue;
         memcpy(&m, s->gcmark_bits + i, 8);
@@ -1254,21 +1284,99 @@ gen_premark(Span *s, void *arg)
     conc.old_bytes += n * s->elemsize;
 }
 
-// Whether the next concurrent cycle may be minor, the last one having
-// marked `marked` bytes. [stw]
-static bool
-gen_minor_next(uint64_t marked)
+// What the next concurrent cycle will be, the last one having marked
+// `marked` bytes. [stw]
+static enum GenKind
+gen_next_kind(uint64_t marked)
 {
-    if (!conc.gen || !conc.gen_valid || conc.full_live == 0 || conc.nminor >= GEN_MINOR_MAX ||
-        conc.nfull_owed > 0 || rt_gc.limit_bound)
-        return false;
+    if (!conc.gen || !conc.gen_valid || conc.full_live == 0 || conc.nfull_owed > 0 ||
+        rt_gc.limit_bound)
+        return GEN_FULL;
     int32_t pct = atomic_load_explicit(&rt_gc.percent, memory_order_relaxed);
     if (pct < 0)
-        return false;                                      // cycles come from the memory limit only
+        return GEN_FULL;                                   // cycles come from the memory limit only
     uint64_t allow = conc.full_live / 400 * (uint64_t)pct; // a quarter of the runway
     if (allow < GEN_PROMOTE_MIN)
         allow = GEN_PROMOTE_MIN;
-    return marked <= conc.full_live + allow;
+    if (conc.nminor < GEN_MINOR_MAX && marked <= conc.full_live + allow)
+        return GEN_MINOR;
+    // A medium cycle keeps all that the last full one kept: not if that one
+    // kept more than the one before (transient data caught live, which
+    // would stay until the next full cycle).
+    // Nor right after a medium one: that one did not bring the heap back
+    // within the allowance, and only a full cycle can.
+    if (conc.nmedium < GEN_MEDIUM_MAX && !conc.medium &&
+        conc.full_marked[0] <= conc.full_marked[1] + conc.full_marked[1] / 8)
+        return GEN_MEDIUM;
+    return GEN_FULL;
+}
+
+// ---- Pages written since the last full cycle (HeapArena.written_since_full)
+
+// Notes [lo, hi) as written since the last full cycle: a medium cycle
+// rescans the objects that cycle kept on those pages. From rescan_written
+// (worker 0 and the STW 2 mark workers: bit sets are atomic).
+static void
+dsf_note(uintptr_t lo, uintptr_t hi)
+{
+    while (lo < hi) {
+        HeapArena *a =
+                atomic_load_explicit(&rt_mheap.arenas[lo >> ARENA_SHIFT], memory_order_relaxed);
+        uintptr_t aend = (lo | (ARENA_BYTES - 1)) + 1, end = hi < aend ? hi : aend;
+        if (a != NULL) {
+            uint32_t pg = (uint32_t)((lo >> PAGE_SHIFT) % PAGES_PER_ARENA);
+            uint32_t last = (uint32_t)(((end - 1) >> PAGE_SHIFT) % PAGES_PER_ARENA);
+            for (; pg <= last; pg++)
+                if (!(atomic_load_explicit(&a->written_since_full[pg / 64], memory_order_relaxed) &
+                      ((uint64_t)1 << (pg % 64))))
+                    atomic_fetch_or_explicit(&a->written_since_full[pg / 64],
+                                             (uint64_t)1 << (pg % 64), memory_order_relaxed);
+        }
+        lo = end;
+    }
+}
+
+// A full cycle starts: what it marks is full_bits afterwards. [stw]
+static void
+dsf_clear(void)
+{
+    MHeap *h = &rt_mheap;
+    for (uint32_t i = 0; i < h->narenas; i++)
+        memset((void *)h->allarenas[i]->written_since_full, 0,
+               sizeof h->allarenas[i]->written_since_full);
+}
+
+// Worker 0 in a medium cycle, after pre-marking: queues the words of the
+// marked objects on every page written since the last full cycle. Only the
+// runs listed at STW 1 hold objects that cycle kept. False if mark
+// termination stopped it (stoppable): then STW 2 does it all again.
+static bool
+dsf_rescan(GCWork *w, bool stoppable)
+{
+    for (size_t i = 0; i < conc.nruns; i++) {
+        uintptr_t p = conc.runs[2 * i], hi = conc.runs[2 * i + 1], from = 0;
+        for (; p <= hi; p += PAGE_SIZE) {
+            bool set = false;
+            if (p < hi) {
+                HeapArena *a = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT],
+                                                    memory_order_relaxed);
+                uint32_t pg = (uint32_t)((p >> PAGE_SHIFT) % PAGES_PER_ARENA);
+                set = a != NULL && (atomic_load_explicit(&a->written_since_full[pg / 64],
+                                                         memory_order_relaxed) >>
+                                    (pg % 64)) &
+                                           1;
+            }
+            if (set && from == 0)
+                from = p;
+            else if (!set && from != 0) {
+                rescan_written(from, p, w);
+                from = 0;
+            }
+        }
+        if (stoppable && atomic_load_explicit(&conc.stop, memory_order_relaxed))
+            return false;
+    }
+    return true;
 }
 
 // Mark termination: lists the pages of the spans nothing in them survived
@@ -1294,6 +1402,12 @@ uint32_t
 rt_gc_minor_cycles(void)
 {
     return atomic_load_explicit(&conc.minor_total, memory_order_relaxed);
+}
+
+uint32_t
+rt_gc_medium_cycles(void)
+{
+    return atomic_load_explicit(&conc.medium_total, memory_order_relaxed);
 }
 
 // Worker 0: drains its stack and the work an assist gave back, until
@@ -1335,7 +1449,9 @@ conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
     if (conc.minor) {
-        rt_gc_foreach_span(gen_premark, NULL);
+        rt_gc_foreach_span(gen_premark, conc.medium ? (void *)1 : NULL);
+        if (conc.medium)
+            conc.dsf_done = dsf_rescan(w, true);
         // Harvest the pages written since the last mark (and arm them).
         conc_rescan(w);
         conc.harvest_pages = conc.dirty_pages;
@@ -1628,7 +1744,12 @@ static void
 conc_begin(GCCycleStats *st)
 {
     uint64_t goal = rt_gc_heap_goal(), marked = atomic_load(&rt_gc.heap_marked);
-    conc.minor = gen_minor_next(marked);
+    enum GenKind kind = gen_next_kind(marked);
+    conc.minor = kind != GEN_FULL;
+    conc.medium = kind == GEN_MEDIUM;
+    conc.dsf_done = false;
+    if (kind == GEN_FULL)
+        dsf_clear();
     conc.old_bytes = 0;
     conc.harvest_pages = 0;
     conc.setup_ns = 0;
@@ -1654,8 +1775,8 @@ conc_begin(GCCycleStats *st)
     // The work expected: the whole live heap, or what the last minor cycle
     // marked beyond its old objects.
     conc.expect = marked > 0 ? marked : 1;
-    if (conc.minor && conc.minor_work > 0)
-        conc.expect = conc.minor_work + conc.minor_work / 4;
+    if (conc.minor && conc.work_last[kind] > 0)
+        conc.expect = conc.work_last[kind] + conc.work_last[kind] / 4;
     atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.armed, 0, memory_order_relaxed);
     conc.dirty_pages = 0;
@@ -1677,6 +1798,7 @@ static void
 conc_finish(int reason)
 {
     GCCycleStats *st = &conc.st;
+    enum GenKind kind = conc.medium ? GEN_MEDIUM : conc.minor ? GEN_MINOR : GEN_FULL;
     if (reason == GC_REASON_FORCED)
         st->forced = true;
     rt_gc_data_segments_update();
@@ -1707,6 +1829,10 @@ conc_finish(int reason)
     for (uintptr_t i = 0; i < aw->nkept; i++)
         gcw_push(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
     work.rescan = true; // the written pages: by gc_mark's workers, in parallel
+    // A medium cycle whose marker was stopped before it rescanned the pages
+    // written since the last full cycle: here, with the world stopped.
+    if (conc.medium && !conc.dsf_done)
+        dsf_rescan(w, false);
     // The pointers the concurrent markers left are roots now (gc_mark scans
     // worker 0's table, the assist's appended, through work.extra_lo/hi).
     for (uintptr_t i = 0; i < aw->ndeferred; i++)
@@ -1732,20 +1858,25 @@ conc_finish(int reason)
         // The setup (arming, or pre-marking and the harvest) takes about
         // as long whatever is traced; the tracing is extrapolated.
         double setup = (double)conc.setup_ns, t = (double)(conc.cpu_ns - conc.setup_ns);
-        if (!conc.setup_done && setup < (double)conc.setup_last[conc.minor])
-            setup = (double)conc.setup_last[conc.minor];
+        if (!conc.setup_done && setup < (double)conc.setup_last[kind])
+            setup = (double)conc.setup_last[kind];
         if (!atomic_load_explicit(&conc.done, memory_order_relaxed))
             t = cmarked > 0 ? t * (double)traced / (double)cmarked : (double)span * 4;
         need = (uint64_t)(rate * (setup + t) * 1.25);
     }
     if (conc.setup_done)
-        conc.setup_last[conc.minor] = conc.setup_ns;
-    // Minor and full cycles need different runways: the next trigger is
-    // set for the kind the next cycle will be.
-    if (conc.minor) {
-        conc.need_minor = need;
+        conc.setup_last[kind] = conc.setup_ns;
+    // Each kind of cycle needs its own runway: the next trigger is set for
+    // the kind the next cycle will be.
+    conc.need[kind] = need;
+    conc.work_last[kind] = traced;
+    if (conc.medium) {
+        conc.nmedium++;
+        conc.nminor = 0;
+        atomic_fetch_add_explicit(&conc.medium_total, 1, memory_order_relaxed);
+    }
+    if (kind == GEN_MINOR) {
         conc.nminor++;
-        conc.minor_work = traced;
         atomic_fetch_add_explicit(&conc.minor_total, 1, memory_order_relaxed);
         // Young objects that mostly survive (a program replacing its live
         // data) make a minor cycle trace about as much as a full one, and
@@ -1759,27 +1890,24 @@ conc_finish(int reason)
         } else if (traced < conc.full_live / 8 && conc.backoff > GEN_BACKOFF) {
             conc.backoff /= 2;
         }
-    } else {
-        conc.need_full = need;
-        conc.nminor = 0;
+    } else if (kind == GEN_FULL) {
+        conc.nminor = conc.nmedium = 0;
         conc.full_live = marked;
+        conc.full_marked[1] = conc.full_marked[0];
+        conc.full_marked[0] = marked;
         if (conc.nfull_owed > 0)
             conc.nfull_owed--;
     }
     rt_gc.last_full = !conc.minor;
-    // A minor cycle keeps the goal the last full mark set: the old objects
-    // it keeps are partly dead, and are not the program's live heap growing
-    // unless the next full cycle says so.
+    // A minor or medium cycle keeps the goal the last full mark set: the
+    // old objects it keeps are partly dead, and are not the program's live
+    // heap growing unless the next full cycle says so.
     atomic_store_explicit(&rt_gc.full_live, conc.minor ? conc.full_live : 0, memory_order_relaxed);
     // A failed scan may have re-armed pages without reporting them.
     conc.gen_valid = conc.gen && !conc.all_dirty && !conc.arm_failed;
-    bool next_minor = gen_minor_next(marked);
-    if (next_minor) {
-        if (conc.need_minor > 0)
-            need = conc.need_minor;
-    } else if (conc.need_full > 0) {
-        need = conc.need_full;
-    }
+    enum GenKind next = gen_next_kind(marked);
+    if (conc.need[next] > 0)
+        need = conc.need[next];
     if (rt_debug.gctrace > 1) {
         rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
                   (unsigned long long)rt_mheap.heap_sys >> 20,
@@ -1794,16 +1922,16 @@ conc_finish(int reason)
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
                   (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
         if (conc.minor)
-            rt_printf("gc minor: %llu KB old, %llu KB traced, %llu written pages harvested\n",
-                      (unsigned long long)conc.old_bytes >> 10, (unsigned long long)traced >> 10,
-                      (unsigned long long)conc.harvest_pages);
+            rt_printf("gc %s: %llu KB old, %llu KB traced, %llu written pages harvested\n",
+                      conc.medium ? "medium" : "minor", (unsigned long long)conc.old_bytes >> 10,
+                      (unsigned long long)traced >> 10, (unsigned long long)conc.harvest_pages);
     }
     // Before a minor cycle the pages stay armed: their written bits are its
     // remembered set. Only the dead spans' pages are disarmed. A full cycle
     // arms every page afresh, so before one all are disarmed (writes until
     // then do not fault); if a minor one comes instead, its harvest finds
     // them all written.
-    if (next_minor && !conc.arm_failed) {
+    if (next != GEN_FULL && !conc.arm_failed) {
         conc.nruns = 0;
         rt_gc_foreach_span(gen_list_dead, NULL);
     }
@@ -1856,6 +1984,8 @@ gc_cycle(int reason)
         return; // marking goes on while goroutines run
     }
     st.tmark = rt_nanotime();
+    if (conc.gen)
+        dsf_clear(); // a full cycle: full_bits is what it marks
 
     // 2. Mark, with the world stopped.
     uint64_t marked = gc_mark(mark_procs(st.heap0, np), &st.mark_cpu_ns);
@@ -1864,7 +1994,10 @@ gc_cycle(int reason)
     // 3. Mark termination.
     st.heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     conc.full_live = marked;
-    conc.nminor = 0;
+    conc.nminor = conc.nmedium = 0;
+    conc.minor = conc.medium = false;
+    conc.full_marked[1] = conc.full_marked[0];
+    conc.full_marked[0] = marked;
     rt_gc.last_full = true;
     atomic_store_explicit(&rt_gc.full_live, 0, memory_order_relaxed);
     cycle_end(&st, marked, st.tmarkterm - st.tstart, 0, 0);

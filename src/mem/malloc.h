@@ -283,10 +283,13 @@ typedef struct HeapArena {
     _Atomic uint8_t page_inuse[PAGES_PER_ARENA / 8];    // first page of each in-use span
     _Atomic uint8_t page_marks[PAGES_PER_ARENA / 8];    // collector: span has marked objects
     _Atomic uint8_t page_specials[PAGES_PER_ARENA / 8]; // first page of spans with specials
-    PallocSum chunksum[CHUNKS_PER_ARENA];               // per 4 MiB chunk
-    PallocSum sum;                                      // whole arena (coarse level)
-    uintptr_t base;                                     // [const] first byte, ARENA_BYTES aligned
-    uint32_t order;                                     // [lock: rt_mheap.lock] index in allarenas
+    // Collector: pages written since the last full cycle (src/gc/mark.c,
+    // "Minor cycles"). [atomic bit sets by the collector; cleared stw]
+    _Atomic uint64_t written_since_full[PAGES_PER_ARENA / 64];
+    PallocSum chunksum[CHUNKS_PER_ARENA]; // per 4 MiB chunk
+    PallocSum sum;                        // whole arena (coarse level)
+    uintptr_t base;                       // [const] first byte, ARENA_BYTES aligned
+    uint32_t order;                       // [lock: rt_mheap.lock] index in allarenas
 } HeapArena;
 
 // ---- MCentral (mcentral.c) -------------------------------------------------
