@@ -100,9 +100,9 @@ rt_gc_set_goal(uint64_t marked)
         uint64_t full = atomic_load_explicit(&rt_gc.full_live, memory_order_relaxed);
         goal = marked + (uint64_t)((unsigned __int128)marked * (uint64_t)pct / 100);
         if (full != 0 && full < marked) {
-            // After a minor cycle: the last full mark's goal, with at least
-            // a quarter of its runway left (at most a quarter is promoted
-            // before a full cycle: mark.c's gen_minor_next).
+            // After a minor or medium cycle: the last full mark's goal,
+            // with at least a quarter of its runway left (at most a quarter
+            // is promoted between two of them: mark.c's gen_next_kind).
             uint64_t runway = (uint64_t)((unsigned __int128)full * (uint64_t)pct / 100);
             goal = full + runway;
             if (goal < marked + runway / 4)
