@@ -5,7 +5,8 @@
 // Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. Where the
 // kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
 // goroutines run, between two short pauses: see "Concurrent marking" in
-// mark.c. gort_gc and the fallback (GODEBUG=gcstoptheworld=1 or
+// mark.c; most of those cycles are minor or medium ones, which do not trace
+// again what survived an earlier cycle ("Minor cycles" there). gort_gc and the fallback (GODEBUG=gcstoptheworld=1 or
 // gcconcurrent=0, valgrind, TSan, older kernels) run the stop-the-world
 // cycle below.
 //
