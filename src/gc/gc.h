@@ -6,9 +6,9 @@
 // kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
 // goroutines run, between two short pauses: see "Concurrent marking" in
 // mark.c; most of those cycles are minor or medium ones, which do not trace
-// again what survived an earlier cycle ("Minor cycles" there). gort_gc and the fallback (GODEBUG=gcstoptheworld=1 or
-// gcconcurrent=0, valgrind, TSan, older kernels) run the stop-the-world
-// cycle below.
+// again what survived an earlier cycle ("Minor cycles" there). gort_gc and
+// the fallback (GODEBUG=gcstoptheworld=1 or gcconcurrent=0, valgrind, TSan,
+// older kernels) run the stop-the-world cycle below.
 //
 //   mark.c       the cycle (rt_gc_start), roots, parallel marking, checkmark
 //   sweep.c      sweeping one span (sweepgen states in malloc.h), the
@@ -105,14 +105,15 @@ typedef struct GCState {
     _Atomic int64_t memory_limit;   // [atomic, written under lock] bytes; INT64_MAX = none
     _Atomic uint64_t heap_marked;   // [atomic] live heap after the last cycle (0: none yet)
     _Atomic uint64_t goal;          // [atomic] heap goal of the next cycle
-    _Atomic uint64_t full_live;     // [atomic] after a minor cycle, what the last full mark
-                                    // marked: the goal is from it (rt_gc_set_goal); 0 otherwise
+    _Atomic uint64_t full_live;     // [atomic] after a minor or medium cycle, what the last
+                                    // full mark marked: the goal is from it (rt_gc_set_goal);
+                                    // 0 otherwise
     _Atomic uint32_t num_gc;        // [atomic] completed cycles
     _Atomic uint32_t num_forced_gc; // [atomic] cycles started by gort_gc
     _Atomic uint32_t running;       // [atomic] 1 while a cycle runs (CAS 0 -> 1 to start one)
     bool limit_bound;               // [stw] the goal came from the memory limit
-    bool last_full;                 // [stw] the last cycle was full (not minor): sweeping
-                                    // copies its marks to Span.full_bits
+    bool last_full;                 // [stw] the last cycle was full (not minor or medium):
+                                    // sweeping copies its marks to Span.full_bits
     uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
     uint32_t trigger_ratio;         // [stw] trigger = marked + runway x ratio / 64
     // Statistics, written [stw] by the starter, read racily by memstats.

@@ -111,6 +111,13 @@ static bool gc_under_valgrind;
 //               cycle) is left alone (see "Young roots" below)
 enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED };
 
+// What a concurrent cycle marks (see "Minor cycles" below).
+enum GenKind {
+    GEN_FULL = 0,   // mark everything
+    GEN_MINOR = 1,  // pre-mark what the last cycle kept
+    GEN_MEDIUM = 2, // pre-mark what the last full cycle kept
+};
+
 static struct {
     Lock lock;                    // guards full and empty
     WorkBuf *full;                // [lock] shared work
@@ -160,16 +167,14 @@ static struct {
     // Minor cycles (see "Minor cycles" below).
     bool gen;                      // [rt_gc.running] concurrent cycles may be minor (decided once)
     bool gen_valid;                // [stw] no written bit was lost since the last mark
-    bool minor;                    // [stw] this cycle is minor or medium: old objects pre-marked
-    bool medium;                   // [stw] ... medium: the old objects are those in full_bits
+    enum GenKind kind;             // [stw] this cycle's kind (the last one's between cycles)
     bool dsf_done;                 // [worker 0, then stw] a medium cycle's dsf_rescan finished
     uint32_t nminor;               // [stw] minor cycles since the last full or medium one
     uint32_t nmedium;              // [stw] medium cycles since the last full one
     uint32_t nfull_owed;           // [stw] full cycles to run before the next minor one
     uint32_t backoff;              // [stw] nfull_owed after the next minor cycle that gains nothing
     uint64_t full_live;            // [stw] bytes the last full cycle marked
-    uint64_t full_marked[2];       // [stw] bytes the last [0] and the one before [1] full
-                                   // cycle marked
+    uint64_t full_prev;            // [stw] ... and the one before it
     uint64_t old_bytes;            // [stw] bytes pre-marked in this minor or medium cycle
     uint64_t work_last[3];         // [stw] bytes the last cycle of each kind (GenKind) traced
     uint64_t need[3];              // [stw] runway the last concurrent mark of each kind needed
@@ -1245,11 +1250,6 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
 
 // ---- Minor cycles ------------------------------------------------------------------
 
-enum GenKind {
-    GEN_FULL = 0,   // mark everything
-    GEN_MINOR = 1,  // pre-mark what the last cycle kept
-    GEN_MEDIUM = 2, // pre-mark what the last full cycle kept
-};
 enum {
     GEN_MINOR_MAX = 16,    // minor cycles between two full or medium ones
     GEN_MEDIUM_MAX = 3,    // medium cycles between two full ones
@@ -1268,7 +1268,8 @@ enum {
 static void
 gen_premark(Span *s, void *arg)
 {
-    const uint8_t *src = arg != NULL ? s->full_bits : s->alloc_bits; // medium: full_bits
+    (void)arg;
+    const uint8_t *src = conc.kind == GEN_MEDIUM ? s->full_bits : s->alloc_bits;
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     uint64_t n = 0;
     for (uintptr_t i = 0; i < nb; i += 8) {
@@ -1305,8 +1306,8 @@ gen_next_kind(uint64_t marked)
     // would stay until the next full cycle).
     // Nor right after a medium one: that one did not bring the heap back
     // within the allowance, and only a full cycle can.
-    if (conc.nmedium < GEN_MEDIUM_MAX && !conc.medium &&
-        conc.full_marked[0] <= conc.full_marked[1] + conc.full_marked[1] / 8)
+    if (conc.nmedium < GEN_MEDIUM_MAX && conc.kind != GEN_MEDIUM &&
+        conc.full_live <= conc.full_prev + conc.full_prev / 8)
         return GEN_MEDIUM;
     return GEN_FULL;
 }
@@ -1448,9 +1449,9 @@ static void
 conc_worker(GCWork *w)
 {
     int64_t t0 = rt_nanotime();
-    if (conc.minor) {
-        rt_gc_foreach_span(gen_premark, conc.medium ? (void *)1 : NULL);
-        if (conc.medium)
+    if (conc.kind != GEN_FULL) {
+        rt_gc_foreach_span(gen_premark, NULL);
+        if (conc.kind == GEN_MEDIUM)
             conc.dsf_done = dsf_rescan(w, true);
         // Harvest the pages written since the last mark (and arm them).
         conc_rescan(w);
@@ -1745,8 +1746,7 @@ conc_begin(GCCycleStats *st)
 {
     uint64_t goal = rt_gc_heap_goal(), marked = atomic_load(&rt_gc.heap_marked);
     enum GenKind kind = gen_next_kind(marked);
-    conc.minor = kind != GEN_FULL;
-    conc.medium = kind == GEN_MEDIUM;
+    conc.kind = kind;
     conc.dsf_done = false;
     if (kind == GEN_FULL)
         dsf_clear();
@@ -1775,7 +1775,7 @@ conc_begin(GCCycleStats *st)
     // The work expected: the whole live heap, or what the last minor cycle
     // marked beyond its old objects.
     conc.expect = marked > 0 ? marked : 1;
-    if (conc.minor && conc.work_last[kind] > 0)
+    if (kind != GEN_FULL && conc.work_last[kind] > 0)
         conc.expect = conc.work_last[kind] + conc.work_last[kind] / 4;
     atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.armed, 0, memory_order_relaxed);
@@ -1798,7 +1798,7 @@ static void
 conc_finish(int reason)
 {
     GCCycleStats *st = &conc.st;
-    enum GenKind kind = conc.medium ? GEN_MEDIUM : conc.minor ? GEN_MINOR : GEN_FULL;
+    enum GenKind kind = conc.kind;
     if (reason == GC_REASON_FORCED)
         st->forced = true;
     rt_gc_data_segments_update();
@@ -1831,7 +1831,7 @@ conc_finish(int reason)
     work.rescan = true; // the written pages: by gc_mark's workers, in parallel
     // A medium cycle whose marker was stopped before it rescanned the pages
     // written since the last full cycle: here, with the world stopped.
-    if (conc.medium && !conc.dsf_done)
+    if (kind == GEN_MEDIUM && !conc.dsf_done)
         dsf_rescan(w, false);
     // The pointers the concurrent markers left are roots now (gc_mark scans
     // worker 0's table, the assist's appended, through work.extra_lo/hi).
@@ -1870,12 +1870,11 @@ conc_finish(int reason)
     // the kind the next cycle will be.
     conc.need[kind] = need;
     conc.work_last[kind] = traced;
-    if (conc.medium) {
+    if (kind == GEN_MEDIUM) {
         conc.nmedium++;
         conc.nminor = 0;
         atomic_fetch_add_explicit(&conc.medium_total, 1, memory_order_relaxed);
-    }
-    if (kind == GEN_MINOR) {
+    } else if (kind == GEN_MINOR) {
         conc.nminor++;
         atomic_fetch_add_explicit(&conc.minor_total, 1, memory_order_relaxed);
         // Young objects that mostly survive (a program replacing its live
@@ -1892,17 +1891,17 @@ conc_finish(int reason)
         }
     } else if (kind == GEN_FULL) {
         conc.nminor = conc.nmedium = 0;
+        conc.full_prev = conc.full_live;
         conc.full_live = marked;
-        conc.full_marked[1] = conc.full_marked[0];
-        conc.full_marked[0] = marked;
         if (conc.nfull_owed > 0)
             conc.nfull_owed--;
     }
-    rt_gc.last_full = !conc.minor;
+    rt_gc.last_full = kind == GEN_FULL;
     // A minor or medium cycle keeps the goal the last full mark set: the
     // old objects it keeps are partly dead, and are not the program's live
     // heap growing unless the next full cycle says so.
-    atomic_store_explicit(&rt_gc.full_live, conc.minor ? conc.full_live : 0, memory_order_relaxed);
+    atomic_store_explicit(&rt_gc.full_live, kind != GEN_FULL ? conc.full_live : 0,
+                          memory_order_relaxed);
     // A failed scan may have re-armed pages without reporting them.
     conc.gen_valid = conc.gen && !conc.all_dirty && !conc.arm_failed;
     enum GenKind next = gen_next_kind(marked);
@@ -1921,10 +1920,11 @@ conc_finish(int reason)
                   (unsigned long long)conc.armed_pages, (size_t)conc.nruns,
                   (unsigned long long)conc.dirty_pages, conc.all_dirty ? " (all)" : "",
                   (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
-        if (conc.minor)
+        if (kind != GEN_FULL)
             rt_printf("gc %s: %llu KB old, %llu KB traced, %llu written pages harvested\n",
-                      conc.medium ? "medium" : "minor", (unsigned long long)conc.old_bytes >> 10,
-                      (unsigned long long)traced >> 10, (unsigned long long)conc.harvest_pages);
+                      kind == GEN_MEDIUM ? "medium" : "minor",
+                      (unsigned long long)conc.old_bytes >> 10, (unsigned long long)traced >> 10,
+                      (unsigned long long)conc.harvest_pages);
     }
     // Before a minor cycle the pages stay armed: their written bits are its
     // remembered set. Only the dead spans' pages are disarmed. A full cycle
@@ -1993,11 +1993,10 @@ gc_cycle(int reason)
 
     // 3. Mark termination.
     st.heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
+    conc.full_prev = conc.full_live;
     conc.full_live = marked;
     conc.nminor = conc.nmedium = 0;
-    conc.minor = conc.medium = false;
-    conc.full_marked[1] = conc.full_marked[0];
-    conc.full_marked[0] = marked;
+    conc.kind = GEN_FULL;
     rt_gc.last_full = true;
     atomic_store_explicit(&rt_gc.full_live, 0, memory_order_relaxed);
     cycle_end(&st, marked, st.tmarkterm - st.tstart, 0, 0);

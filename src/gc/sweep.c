@@ -109,8 +109,8 @@ rt_gc_sweep_span(Span *s, bool preserve)
     s->alloc_bits = s->gcmark_bits;
     memset(old, 0, nb);
     s->gcmark_bits = old;
-    // A minor cycle frees no object that a full one marked: only a full
-    // cycle changes full_bits.
+    // A minor or medium cycle frees no object that a full one marked: only
+    // a full cycle changes full_bits.
     if (rt_gc.last_full)
         memcpy(s->full_bits, s->alloc_bits, nb);
     s->freeindex = 0;

@@ -214,8 +214,8 @@ struct Span {
     uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
     uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
-    uint8_t *full_bits;        // [owner: the sweeper] marked by the last full (not minor)
-                               // cycle, and not freed since (see mark.c, "Minor cycles")
+    uint8_t *full_bits;        // [owner: the sweeper] marked by the last full cycle (not
+                               // minor or medium), not freed since (mark.c, "Minor cycles")
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
     uint32_t fresh_cycle;      // [const] rt_gc_fresh_cycle when allocated: a span born
                                // during a concurrent mark is not scanned until its end
