@@ -7,6 +7,7 @@
 // short-lived tree are intact (ctest also runs it under gccheckmark), and
 // that the cycles ran. ctest runs it with GODEBUG=gcgen=0: a minor cycle
 // does not trace the old tree, and its marker rarely falls behind.
+#include "../gc_tree.h"
 #include "../harness.h"
 
 #include <gort.h>
@@ -18,45 +19,12 @@
 uint64_t rt_gc_assist_marked(void);
 bool rt_gc_concurrent_enabled(void);
 
-typedef struct Node {
-    struct Node *l, *r;
-    uint64_t v;
-} Node;
-
 enum { LIVE_DEPTH = 18, TEMP_DEPTH = 8, BUF = 64 << 10, NCHURN = 2 };
 
 static Node *live;
 static atomic_int bad;
 static uint32_t start_gc;
 static gort_waitgroup wg;
-
-static Node *
-build(int depth, uint64_t *next)
-{
-    Node *n = gort_new(Node);
-    n->v = (*next)++;
-    if (depth > 0) {
-        n->l = build(depth - 1, next);
-        n->r = build(depth - 1, next);
-    }
-    return n;
-}
-
-// Sum of v over the tree, and its node count.
-static uint64_t
-sum(const Node *n, uint64_t *count)
-{
-    if (n == NULL)
-        return 0;
-    ++*count;
-    return n->v + sum(n->l, count) + sum(n->r, count);
-}
-
-static uint64_t
-expect_sum(uint64_t first, uint64_t count)
-{
-    return count * first + count * (count - 1) / 2;
-}
 
 static void
 churn(void *arg)
@@ -73,9 +41,9 @@ churn(void *arg)
         char *b = gort_alloc_noscan(BUF);
         memset(b, (int)(r & 0xff), BUF);
         uint64_t first = seed, count = 0;
-        Node *t = build(TEMP_DEPTH, &seed);
-        if (sum(t, &count) != expect_sum(first, count) || count != (2u << TEMP_DEPTH) - 1 ||
-            (unsigned char)b[BUF - 1] != (r & 0xff))
+        Node *t = tree_build(TEMP_DEPTH, &seed);
+        if (tree_sum(t, &count) != tree_expect_sum(first, count) ||
+            count != (2u << TEMP_DEPTH) - 1 || (unsigned char)b[BUF - 1] != (r & 0xff))
             atomic_fetch_add(&bad, 1);
     }
     gort_waitgroup_done(&wg);
@@ -85,7 +53,7 @@ static void
 test_assist(void)
 {
     uint64_t next = 1;
-    live = build(LIVE_DEPTH, &next);
+    live = tree_build(LIVE_DEPTH, &next);
     gort_memstats a, b;
     gort_read_memstats(&a);
     start_gc = a.num_gc;
@@ -98,7 +66,7 @@ test_assist(void)
     CHECK_EQ(atomic_load(&bad), 0);
     CHECK(b.num_gc > a.num_gc + 4);
     uint64_t count = 0;
-    CHECK_EQ(sum(live, &count), expect_sum(1, count));
+    CHECK_EQ(tree_sum(live, &count), tree_expect_sum(1, count));
     CHECK_EQ(count, (2u << LIVE_DEPTH) - 1);
     uint64_t assisted = rt_gc_assist_marked() - before;
     fprintf(stderr, "    %u cycles, assists marked %llu KiB\n", b.num_gc - a.num_gc,

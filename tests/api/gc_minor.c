@@ -10,6 +10,7 @@
 // which fails on any reachable object left unmarked), that minor cycles ran
 // (none with GODEBUG=gcgen=0), and that old objects that die are freed by a
 // later full cycle: the goal falls back once the tree is cut up and dropped.
+#include "../gc_tree.h"
 #include "../harness.h"
 
 #include <gort.h>
@@ -21,12 +22,6 @@
 uint32_t rt_gc_minor_cycles(void);
 uint32_t rt_gc_medium_cycles(void);
 bool rt_gc_concurrent_enabled(void);
-
-typedef struct Node {
-    struct Node *l, *r;
-    struct Node *hang; // a young chain, stored after the node became old
-    uint64_t v;
-} Node;
 
 typedef struct Link {
     struct Link *next;
@@ -40,24 +35,6 @@ static Link **slots; // old: NSLOT pointers on a large span
 static int tree_depth;
 static atomic_int bad;
 static gort_waitgroup wg;
-
-static Node *
-build(int depth, uint64_t *next)
-{
-    Node *n = gort_new(Node);
-    n->v = (*next)++;
-    if (depth > 0) {
-        n->l = build(depth - 1, next);
-        n->r = build(depth - 1, next);
-    }
-    return n;
-}
-
-static uint64_t
-tree_count(const Node *n)
-{
-    return n == NULL ? 0 : 1 + tree_count(n->l) + tree_count(n->r);
-}
 
 // The node at position path (bits pick left or right) at depth d.
 static Node *
@@ -93,20 +70,14 @@ chain_ok(const Link *l, uint64_t tag)
     return l == NULL;
 }
 
-static uint64_t
-temp_sum(const Node *n)
-{
-    return n == NULL ? 0 : n->v + temp_sum(n->l) + temp_sum(n->r);
-}
-
 // Garbage: a short-lived tree, checked.
 static __attribute__((noinline)) void
 churn_once(uint64_t seed)
 {
     uint64_t next = seed;
-    Node *t = build(TEMP_DEPTH, &next);
-    uint64_t n = (2u << TEMP_DEPTH) - 1;
-    if (temp_sum(t) != n * seed + n * (n - 1) / 2)
+    Node *t = tree_build(TEMP_DEPTH, &next);
+    uint64_t count = 0;
+    if (tree_sum(t, &count) != tree_expect_sum(seed, count) || count != (2u << TEMP_DEPTH) - 1)
         atomic_fetch_add(&bad, 1);
 }
 
@@ -127,14 +98,14 @@ worker(void *arg)
         tags[i] = tag;
         Node *n = tree_at(i, tree_depth);
         tag = (k << 56) | gen++;
-        n->hang = (Node *)chain(tag);
+        n->hang = chain(tag);
         ttags[i] = tag;
         churn_once((uint64_t)r << 20);
         if (r % 4096 == 4095 || r == rounds - 1) {
             for (uint64_t j = k; j < NSLOT; j += NWORKERS) {
                 if (tags[j] != 0 && !chain_ok(slots[j], tags[j]))
                     atomic_fetch_add(&bad, 1);
-                if (ttags[j] != 0 && !chain_ok((Link *)tree_at(j, tree_depth)->hang, ttags[j]))
+                if (ttags[j] != 0 && !chain_ok(tree_at(j, tree_depth)->hang, ttags[j]))
                     atomic_fetch_add(&bad, 1);
             }
         }
@@ -168,9 +139,11 @@ phase1(void *arg)
     (void)arg;
     uint64_t next = 1;
     tree_depth = 17; // 256 K nodes of 32 bytes: 8 MiB, twice the minimum goal
-    tree = build(tree_depth, &next);
+    tree = tree_build(tree_depth, &next);
     slots = gort_alloc(NSLOT * sizeof(Link *));
-    tree_bytes = tree_count(tree) * sizeof(Node);
+    uint64_t count = 0;
+    tree_sum(tree, &count);
+    tree_bytes = count * sizeof(Node);
     gort_read_memstats(&before);
     uint32_t minor0 = rt_gc_minor_cycles();
     gort_waitgroup_add(&wg, NWORKERS);
