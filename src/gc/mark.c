@@ -976,7 +976,8 @@ static uint32_t cycle_no; // [stw]
 //   After a cycle the pages stay armed, so every page written from its
 //   STW 2 on reads as written later. Pages never armed, or in spans born
 //   during the last mark, read as written too. (Only the pages of spans in
-//   which nothing survived are disarmed: they hold no old object.)
+//   which nothing survived are disarmed: they hold no old object. Before a
+//   full cycle, which arms every page afresh, all of them are.)
 //   A minor cycle: worker 0 first ORs every in-use span's alloc bits into
 //   its mark bits (sweep termination made them the last cycle's marks):
 //   every object that survived the last cycle (old) is marked and is not
