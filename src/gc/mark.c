@@ -1036,8 +1036,13 @@ static uint32_t cycle_no; // [stw]
 enum { CONC_OFF = 0, CONC_MARK = 1 };
 enum {
     TRIGGER_STW = 61, // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
-    TRIGGER_MIN = 4,  // concurrent ones start at least this far into it
+    TRIGGER_MIN = 45, // concurrent ones start at least this far into it (Go's lower clamp)
 };
+// Why not earlier, when the marker needs more runway: everything allocated
+// during a mark is kept, and counts in the marked heap that sets the next
+// goal. A mark that starts early lets the program allocate most of a runway
+// into it (binary-trees' goal rose from 104 to 167 MB so), and the goal
+// grows with it; from 45/64 on, mark assists make up what the marker lacks.
 // A heap that marked less than this marks with the world stopped: its whole
 // mark takes about as long as the two pauses of a concurrent cycle (each a
 // stop of the world plus the arming or the rescan), and costs the program

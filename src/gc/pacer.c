@@ -11,8 +11,9 @@
 //   limit goal = limit - non-heap memory - max(3%, 1 MiB) headroom
 //   goal       = min of the two, at least marked + 64 KiB.
 // Trigger: Go clamps its trigger to [45/64, 61/64] of the way from marked
-// to goal; marking here happens with the world stopped, so no runway is
-// needed and the trigger sits at Go's upper clamp, 61/64.
+// to goal. A stop-the-world cycle needs no runway and triggers at the upper
+// clamp, 61/64; a concurrent one where the runway its marker needs begins,
+// within the clamps (mark.c's cycle_end sets the ratio).
 // CPU limiter: while the memory limit sets the goal, a cycle is skipped if
 // it would push GC over half of the CPU since the previous one (Go's
 // limiter caps GC near 50% and lets the limit be exceeded instead).
