@@ -66,7 +66,10 @@ typedef struct WorkBuf {
     uintptr_t e[2 * WB_ENTRIES];
 } WorkBuf;
 
-typedef struct GCWork {
+// Each GCWork has cache lines of its own: its owner writes n and marked at
+// every object, and the fields around it (work.nfull, conc.hungry) are read
+// by the other markers at every object.
+typedef struct __attribute__((aligned(RT_CACHE_LINE))) GCWork {
     uintptr_t *stack;        // [owner] pairs: stack[2i] address, stack[2i+1] length
     uintptr_t n;             // [owner] pairs on the stack
     uintptr_t cap;           // [owner] pairs it can hold
@@ -80,7 +83,6 @@ typedef struct GCWork {
     uintptr_t ndeferred, capdeferred; // [owner]
     uintptr_t *kept;                  // [owner] fresh objects marked, unscanned: base, length
     uintptr_t nkept, capkept;         // [owner]
-    uint8_t pad[RT_CACHE_LINE];
 } GCWork;
 
 typedef struct Worker {
@@ -1035,14 +1037,22 @@ static uint32_t cycle_no; // [stw]
 
 enum { CONC_OFF = 0, CONC_MARK = 1 };
 enum {
-    TRIGGER_STW = 61, // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
-    TRIGGER_MIN = 45, // concurrent ones start at least this far into it (Go's lower clamp)
+    TRIGGER_STW = 61,     // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
+    TRIGGER_MIN = 45,     // concurrent ones start at least this far into it (Go's lower clamp),
+    TRIGGER_EARLIEST = 4, // or, on a small heap, this far
 };
+// A concurrent mark's runway is at most 19/64 of the heap's, or this much.
+#define TRIGGER_FREE_RUNWAY ((uint64_t)8 << 20)
 // Why not earlier, when the marker needs more runway: everything allocated
 // during a mark is kept, and counts in the marked heap that sets the next
 // goal. A mark that starts early lets the program allocate most of a runway
 // into it (binary-trees' goal rose from 104 to 167 MB so), and the goal
-// grows with it; from 45/64 on, mark assists make up what the marker lacks.
+// grows with it; mark assists make up what the marker lacks. On a small
+// heap that growth is a few MiB, and assists would cost more: an assisting
+// goroutine marks at about 40% of the marker's speed, and a short runway
+// makes it mark a third of every cycle (GCBench: 0.9 s with an early
+// trigger, 1.1 s with Go's clamp alone).
+
 // A heap that marked less than this marks with the world stopped: its whole
 // mark takes about as long as the two pauses of a concurrent cycle (each a
 // stop of the world plus the arming or the rescan), and costs the program
@@ -1698,9 +1708,15 @@ cycle_end(GCCycleStats *st, uint64_t marked, int64_t pause_ns, uint64_t bg_cpu_n
     rt_gc_set_goal(marked);
     st->goal = rt_gc_heap_goal();
     if (need > 0 && st->goal != UINT64_MAX) {
-        // Concurrent: trigger where the rest of the runway fits the need.
-        uint64_t runway = st->goal - marked, r = need >= runway ? 64 : need * 64 / runway + 1;
-        rt_gc_set_trigger_ratio(r >= 64 - TRIGGER_MIN ? TRIGGER_MIN : (uint32_t)(64 - r));
+        // Concurrent: trigger where the rest of the runway fits the need,
+        // within the clamps.
+        uint64_t runway = st->goal - marked, most = runway / 64 * (64 - TRIGGER_MIN);
+        if (most < TRIGGER_FREE_RUNWAY)
+            most = TRIGGER_FREE_RUNWAY;
+        if (need > most)
+            need = most;
+        uint64_t r = need >= runway ? 64 : need * 64 / runway + 1;
+        rt_gc_set_trigger_ratio(r >= 64 - TRIGGER_EARLIEST ? TRIGGER_EARLIEST : (uint32_t)(64 - r));
         rt_gc_set_goal(marked);
     }
     __atomic_store_n(&rt_mheap.sweepgen, rt_mheap.sweepgen + 2, __ATOMIC_RELEASE);

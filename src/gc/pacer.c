@@ -13,7 +13,8 @@
 // Trigger: Go clamps its trigger to [45/64, 61/64] of the way from marked
 // to goal. A stop-the-world cycle needs no runway and triggers at the upper
 // clamp, 61/64; a concurrent one where the runway its marker needs begins,
-// within the clamps (mark.c's cycle_end sets the ratio).
+// within the clamps or at most 8 MiB before the goal (mark.c's cycle_end
+// sets the ratio).
 // CPU limiter: while the memory limit sets the goal, a cycle is skipped if
 // it would push GC over half of the CPU since the previous one (Go's
 // limiter caps GC near 50% and lets the limit be exceeded instead).
