@@ -19,7 +19,7 @@ DEB_PACKAGES := cmake make gcc clang clang-format valgrind pkg-config python3 go
 FORMAT_DIRS := src include tests bench examples tools
 
 .PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
-	check-valgrind bench install format clean
+	check-valgrind check-gcmodes bench install format clean
 
 all: release
 
@@ -51,7 +51,7 @@ demo: deps release
 # check fails at the end if any did. On 2 cores it stays under 25 minutes.
 check: deps
 	@t0=$$(date +%s); failed=; \
-	for s in release asan tsan ubsan valgrind; do \
+	for s in release gcmodes asan tsan ubsan valgrind; do \
 	    t=$$(date +%s); \
 	    if $(MAKE) --no-print-directory check-$$s; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
 	    echo "== check-$$s: $$r in $$(( $$(date +%s) - t )) s"; \
@@ -77,7 +77,14 @@ check-ubsan:
 
 check-valgrind:
 	$(call build,release)
-	python3 tools/valgrind-tests.py build/release
+	python3 tools/mode-tests.py build/release valgrind
+
+# The whole program suite again with every cycle re-marked (checkmark), and
+# with a cycle every 200 allocations (gcstress).
+check-gcmodes:
+	$(call build,release)
+	python3 tools/mode-tests.py build/release GODEBUG=gccheckmark=1
+	python3 tools/mode-tests.py build/release GODEBUG=gcstress=200
 
 bench: deps release
 	python3 bench/run.py --build-dir build/release --out build/release/bench.md

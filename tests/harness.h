@@ -11,9 +11,11 @@
 #define GORT_TEST_HARNESS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static atomic_int harness_passed;
 static atomic_int harness_failed;
@@ -63,7 +65,7 @@ harness_summary(void)
 
 // harness_scaled(n): a workload size (goroutines, rounds) divided by
 // GORT_TEST_SCALE, at least 1. tests/CMakeLists.txt sets GORT_TEST_SCALE
-// only for sanitizer builds (and tools/valgrind-tests.py under valgrind),
+// only for sanitizer builds (and tools/mode-tests.py under valgrind and gcstress),
 // where each goroutine and access costs far more; the release build runs at
 // full size. Tests must derive every expected value from the scaled sizes.
 static inline long
@@ -74,6 +76,23 @@ harness_scaled(long n)
     if (d <= 1)
         return n;
     return n / d > 0 ? n / d : 1;
+}
+
+// harness_gcstress(): whether GODEBUG asks for a cycle every N allocations
+// (gcstress=N, N > 0; tools/mode-tests.py runs the suite so). Those cycles
+// come whatever the pacer says: tests skip their checks of how many cycles
+// the pacer ran, or of what a cycle that did not run left in the heap.
+static inline bool
+harness_gcstress(void)
+{
+    bool on = false; // the last setting wins, as in the runtime's parser
+    for (const char *p = getenv("GODEBUG"); p != NULL && *p != 0;) {
+        if (strncmp(p, "gcstress=", 9) == 0)
+            on = atol(p + 9) > 0;
+        p = strchr(p, ',');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return on;
 }
 
 #endif // GORT_TEST_HARNESS_H

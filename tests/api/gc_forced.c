@@ -60,7 +60,10 @@ test_period(void)
     }
     atomic_store(&rt_gc_force_period_ns, (int64_t)120 * 1000 * MS);
     gort_read_memstats(&b);
-    if (off) {
+    if (off && harness_gcstress()) {
+        // gcstress collects with GOGC=off too; what is left to check is
+        // that no cycle counted as forced (below).
+    } else if (off) {
         CHECK_EQ(b.num_gc, a.num_gc);
         CHECK_EQ(atomic_load(&finalized), 0);
     } else {

@@ -33,6 +33,10 @@ test_gogc_default_collects(void)
 static void
 test_gogc_off(void)
 {
+    if (harness_gcstress()) {
+        fprintf(stderr, "    skipped: gcstress collects with GOGC=off too\n");
+        return;
+    }
     int old = gort_set_gc_percent(-1);
     gort_memstats a, b;
     gort_read_memstats(&a);
@@ -75,7 +79,8 @@ test_gogc_large_percent(void)
     garbage(64 << 20, 64);
     gort_read_memstats(&b);
     CHECK(b.num_gc > a.num_gc);
-    CHECK(b.num_gc <= a.num_gc + 6);
+    if (!harness_gcstress()) // its cycles come whatever the goal
+        CHECK(b.num_gc <= a.num_gc + 6);
     gort_set_gc_percent(old);
 }
 
