@@ -38,11 +38,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def merge_godebug(mode_setting, test_setting):
-    parts = [p for p in (mode_setting, test_setting) if p]
-    return ",".join(parts)
-
-
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -79,7 +74,8 @@ def main():
             k, _, v = kv.partition("=")
             env[k] = v
         if godebug:
-            env["GODEBUG"] = merge_godebug(godebug, env.get("GODEBUG", ""))
+            # The mode's settings first: the test's own, later, win.
+            env["GODEBUG"] = ",".join(g for g in (godebug, env.get("GODEBUG")) if g)
         # Workload sizes divided by 10 where each step costs far more:
         # memcheck runs every thread in turn at a fraction of native speed,
         # and gcstress collects every few allocations.

@@ -1301,6 +1301,15 @@ gen_premark(Span *s, void *arg)
     conc.old_bytes += n * s->elemsize;
 }
 
+// A full cycle (concurrent or not) marked `marked` bytes. [stw]
+static void
+gen_full_done(uint64_t marked)
+{
+    conc.nminor = conc.nmedium = 0;
+    conc.full_prev = conc.full_live;
+    conc.full_live = marked;
+}
+
 // What the next concurrent cycle will be, the last one having marked
 // `marked` bytes. [stw]
 static enum GenKind
@@ -1330,26 +1339,30 @@ gen_next_kind(uint64_t marked)
 
 // ---- Pages written since the last full cycle (HeapArena.written_since_full)
 
+// The word of HeapArena.written_since_full that holds the page at p, and
+// its bit there; NULL outside the arenas.
+static _Atomic uint64_t *
+dsf_word(uintptr_t p, uint64_t *bit)
+{
+    HeapArena *a = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT], memory_order_relaxed);
+    if (a == NULL)
+        return NULL;
+    uint32_t pg = (uint32_t)((p >> PAGE_SHIFT) % PAGES_PER_ARENA);
+    *bit = (uint64_t)1 << (pg % 64);
+    return &a->written_since_full[pg / 64];
+}
+
 // Notes [lo, hi) as written since the last full cycle: a medium cycle
 // rescans the objects that cycle kept on those pages. From rescan_written
 // (worker 0 and the STW 2 mark workers: bit sets are atomic).
 static void
 dsf_note(uintptr_t lo, uintptr_t hi)
 {
-    while (lo < hi) {
-        HeapArena *a =
-                atomic_load_explicit(&rt_mheap.arenas[lo >> ARENA_SHIFT], memory_order_relaxed);
-        uintptr_t aend = (lo | (ARENA_BYTES - 1)) + 1, end = hi < aend ? hi : aend;
-        if (a != NULL) {
-            uint32_t pg = (uint32_t)((lo >> PAGE_SHIFT) % PAGES_PER_ARENA);
-            uint32_t last = (uint32_t)(((end - 1) >> PAGE_SHIFT) % PAGES_PER_ARENA);
-            for (; pg <= last; pg++)
-                if (!(atomic_load_explicit(&a->written_since_full[pg / 64], memory_order_relaxed) &
-                      ((uint64_t)1 << (pg % 64))))
-                    atomic_fetch_or_explicit(&a->written_since_full[pg / 64],
-                                             (uint64_t)1 << (pg % 64), memory_order_relaxed);
-        }
-        lo = end;
+    for (uintptr_t p = lo & ~(uintptr_t)(PAGE_SIZE - 1); p < hi; p += PAGE_SIZE) {
+        uint64_t bit;
+        _Atomic uint64_t *w = dsf_word(p, &bit);
+        if (w != NULL && !(atomic_load_explicit(w, memory_order_relaxed) & bit))
+            atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
     }
 }
 
@@ -1373,16 +1386,9 @@ dsf_rescan(GCWork *w, bool stoppable)
     for (size_t i = 0; i < conc.nruns; i++) {
         uintptr_t p = conc.runs[2 * i], hi = conc.runs[2 * i + 1], from = 0;
         for (; p <= hi; p += PAGE_SIZE) {
-            bool set = false;
-            if (p < hi) {
-                HeapArena *a = atomic_load_explicit(&rt_mheap.arenas[p >> ARENA_SHIFT],
-                                                    memory_order_relaxed);
-                uint32_t pg = (uint32_t)((p >> PAGE_SHIFT) % PAGES_PER_ARENA);
-                set = a != NULL && (atomic_load_explicit(&a->written_since_full[pg / 64],
-                                                         memory_order_relaxed) >>
-                                    (pg % 64)) &
-                                           1;
-            }
+            uint64_t bit;
+            _Atomic uint64_t *dw = p < hi ? dsf_word(p, &bit) : NULL;
+            bool set = dw != NULL && (atomic_load_explicit(dw, memory_order_relaxed) & bit);
             if (set && from == 0)
                 from = p;
             else if (!set && from != 0) {
@@ -1470,8 +1476,9 @@ conc_worker(GCWork *w)
         if (conc.kind == GEN_MEDIUM)
             conc.dsf_done = dsf_rescan(w, true);
         // Harvest the pages written since the last mark (and arm them).
+        uint64_t before = conc.dirty_pages;
         conc_rescan(w);
-        conc.harvest_pages = conc.dirty_pages;
+        conc.harvest_pages = conc.dirty_pages - before;
     } else {
         conc_arm_runs();
     }
@@ -1912,9 +1919,7 @@ conc_finish(int reason)
             conc.backoff /= 2;
         }
     } else if (kind == GEN_FULL) {
-        conc.nminor = conc.nmedium = 0;
-        conc.full_prev = conc.full_live;
-        conc.full_live = marked;
+        gen_full_done(marked);
         if (conc.nfull_owed > 0)
             conc.nfull_owed--;
     }
@@ -2015,9 +2020,7 @@ gc_cycle(int reason)
 
     // 3. Mark termination.
     st.heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
-    conc.full_prev = conc.full_live;
-    conc.full_live = marked;
-    conc.nminor = conc.nmedium = 0;
+    gen_full_done(marked);
     conc.kind = GEN_FULL;
     rt_gc.last_full = true;
     atomic_store_explicit(&rt_gc.full_live, 0, memory_order_relaxed);

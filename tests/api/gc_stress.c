@@ -2,6 +2,7 @@
 // collections run (GOMAXPROCS=2 in ctest; run also under gcstress and
 // gccheckmark). Every structure is verified after the storm: a freed object
 // that was still reachable would show as a wrong checksum or a crash.
+#include "../gc_tree.h"
 #include "../harness.h"
 
 #include <gort.h>
@@ -10,13 +11,8 @@
 
 enum { NWORKERS = 16, ROUNDS = 60 };
 
-typedef struct Tree {
-    struct Tree *l, *r;
-    uint64_t v;
-} Tree;
-
 typedef struct Msg {
-    Tree *t;
+    Node *t;
     uint64_t sum;
     char *blob; // noscan payload with a known pattern
     size_t nblob;
@@ -28,22 +24,12 @@ static gort_waitgroup pwg; // producers
 static atomic_int bad;
 static atomic_int nfinal;
 
-static Tree *
-make_tree(int d, uint64_t *v)
-{
-    Tree *t = gort_new(Tree);
-    t->v = (*v)++;
-    if (d > 0) {
-        t->l = make_tree(d - 1, v);
-        t->r = make_tree(d - 1, v);
-    }
-    return t;
-}
-
+// Sum of v over the tree (gc_tree.h).
 static uint64_t
-sum_tree(const Tree *t)
+sum_tree(const Node *t)
 {
-    return t == NULL ? 0 : t->v + sum_tree(t->l) + sum_tree(t->r);
+    uint64_t count = 0;
+    return tree_sum(t, &count);
 }
 
 static void
@@ -60,7 +46,7 @@ producer(void *arg)
     for (int r = 0; r < ROUNDS; r++) {
         uint64_t v = id * 1000000 + (uint64_t)r * 1000;
         Msg *m = gort_new(Msg);
-        m->t = make_tree(6 + (int)(id % 4), &v);
+        m->t = tree_build(6 + (int)(id % 4), &v);
         m->sum = sum_tree(m->t);
         m->nblob = 100 + (size_t)(r * 37 % 3000);
         m->blob = gort_alloc_noscan(m->nblob);
