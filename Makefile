@@ -31,7 +31,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	    sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 	    echo "make deps: installing$$missing"; \
-	    $$sudo apt-get update -q && $$sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	    $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
 # build-PRESET [extra cmake args]
