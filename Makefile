@@ -14,8 +14,14 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 DEMO_GODEBUG ?= boottrace=1,schedtrace=100
-DEB_PACKAGES := cmake make gcc clang clang-format valgrind pkg-config python3 golang-go time \
-	libgc-dev libmimalloc-dev
+# Every package the build, the tests and the tools take something from (tools/check-deps.sh
+# runs this recipe with stand-ins in `make check`): gcc brings libasan/libubsan (asan, ubsan
+# presets); libclang-rt-14-dev is clang's sanitizer runtimes (tsan preset; clang only
+# recommends it); valgrind also gives the client-request headers the runtime is built with;
+# clang-format is version 14 (tools/check-format.sh is pinned to it); time is GNU time
+# (bench/run.py); wrk and gdb are for the tools that drive and inspect programs.
+DEB_PACKAGES := cmake make gcc clang libclang-rt-14-dev clang-format valgrind pkg-config \
+	python3 golang-go time libgc-dev libmimalloc-dev wrk gdb
 FORMAT_DIRS := src include tests bench examples tools
 
 .PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
@@ -40,8 +46,9 @@ define build
 	cmake --build --preset $(1) -j $(JOBS)
 endef
 
-# -Werror is for `make check` (CI) only.
-release:
+# -Werror is for `make check` (CI) only. Every target that builds runs deps first
+# (it installs only what is missing); cmake alone names the package it lacks.
+release: deps
 	$(call build,release,-DGORT_WERROR=OFF)
 
 demo: deps release
@@ -59,29 +66,29 @@ check: deps
 	echo "== make check: $$(( $$(date +%s) - t0 )) s, failed stages:$${failed:- none}"; \
 	[ -z "$$failed" ]
 
-check-release:
+check-release: deps
 	$(call build,release,-DGORT_WERROR=ON)
 	ctest --preset release -j $(JOBS)
 
-check-asan:
+check-asan: deps
 	$(call build,asan)
 	ctest --preset asan -j $(JOBS)
 
-check-tsan:
+check-tsan: deps
 	$(call build,tsan)
 	ctest --preset tsan -j $(JOBS)
 
-check-ubsan:
+check-ubsan: deps
 	$(call build,ubsan)
 	ctest --preset ubsan -j $(JOBS)
 
-check-valgrind:
+check-valgrind: deps
 	$(call build,release)
 	python3 tools/mode-tests.py build/release valgrind
 
 # The whole program suite again with every cycle re-marked (checkmark), and
 # with a cycle every 200 allocations (gcstress).
-check-gcmodes:
+check-gcmodes: deps
 	$(call build,release)
 	python3 tools/mode-tests.py build/release GODEBUG=gccheckmark=1
 	python3 tools/mode-tests.py build/release GODEBUG=gcstress=200

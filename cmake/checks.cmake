@@ -1,5 +1,6 @@
 # checks.cmake: repository checks run by ctest, label "smoke".
 #   check-layering   platform macros only under src/os, src/arch
+#   check-deps       `make deps` with stand-ins: the exact apt-get commands, root and user
 #   check-format     clang-format --dry-run -Werror (style.md 2.8)
 #   check-exports    libgort.so exports only gort_*
 #   check-gort-text  all runtime code in section gort_text, bounds resolved
@@ -17,7 +18,15 @@ find_program(GORT_CLANG_FORMAT NAMES clang-format-14 clang-format)
 add_test(NAME check-format
   COMMAND ${GORT_TOOLS}/check-format.sh ${CMAKE_CURRENT_SOURCE_DIR} ${GORT_CLANG_FORMAT})
 set_tests_properties(check-format PROPERTIES SKIP_RETURN_CODE 77)
-set_tests_properties(check-layering check-format PROPERTIES LABELS smoke)
+find_program(GORT_MAKE NAMES make gmake)
+if(GORT_MAKE)
+  add_test(NAME check-deps COMMAND ${GORT_TOOLS}/check-deps.sh ${CMAKE_CURRENT_SOURCE_DIR})
+else()
+  add_test(NAME check-deps COMMAND ${CMAKE_COMMAND} -E echo
+    "check-deps: skipped: make not found (install Debian package make)")
+  set_tests_properties(check-deps PROPERTIES DISABLED ON)
+endif()
+set_tests_properties(check-layering check-format check-deps PROPERTIES LABELS smoke)
 
 add_executable(gort_text_probe tools/gort_text_probe.c)
 target_link_libraries(gort_text_probe PRIVATE gort::gort)
