@@ -32,12 +32,9 @@
 
 #include <string.h>
 
-#if __has_include(<valgrind/memcheck.h>)
+// Always built in: cmake/deps.cmake requires the valgrind package.
 #include <valgrind/memcheck.h>
 #define GC_VALGRIND 1
-#else
-#define GC_VALGRIND 0
-#endif
 
 enum {
     MARK_DEBUG = 0,

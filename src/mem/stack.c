@@ -43,18 +43,11 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+// valgrind's client requests are always built in (cmake/deps.cmake requires
+// the valgrind package): a request outside valgrind costs a few instructions,
+// and a build made without the header would run wrongly under valgrind.
 #include <valgrind/valgrind.h>
 #define STACK_VALGRIND 1
-#endif
-#endif
-#ifndef STACK_VALGRIND
-#define STACK_VALGRIND                  0
-#define RUNNING_ON_VALGRIND             0
-#define VALGRIND_STACK_REGISTER(lo, hi) 0
-#define VALGRIND_STACK_DEREGISTER(id)   ((void)(id))
-#endif
 
 #if RT_ASAN
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
