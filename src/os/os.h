@@ -21,6 +21,10 @@ void rt_os_release(void *p, size_t n); // give pages back, keep the mapping (zer
 // kernel supports MADV_GUARD_INSTALL; mprotect(PROT_NONE) otherwise.
 int rt_os_guard(void *p, size_t n);
 size_t rt_os_pagesize(void);
+// The most memory this process could ever hold: physical RAM plus swap,
+// lowered to RLIMIT_AS or RLIMIT_DATA where those are set. A request above
+// it can never be met, whatever is freed first.
+uint64_t rt_os_mem_max(void);
 
 // Dirty-page tracking for the concurrent collector (src/os/linux/dirty.c).
 // rt_os_dirty_init returns 0 when the kernel tracks writes for us

@@ -1648,6 +1648,8 @@ gort_go(void (*fn)(void *arg), void *arg)
 void
 gort_go_stack(void (*fn)(void *arg), void *arg, size_t stack_bytes)
 {
+    if (rt_unlikely(stack_bytes > rt_malloc_max()))
+        rt_out_of_memory(stack_bytes); // a stack no machine could hold
     rt_newproc(fn, arg, stack_bytes, false, (uintptr_t)__builtin_return_address(0));
 }
 

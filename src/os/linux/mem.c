@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #ifndef MADV_GUARD_INSTALL
@@ -30,6 +32,24 @@ rt_os_pagesize(void)
         init = 1;
     }
     return pagesize;
+}
+
+uint64_t
+rt_os_mem_max(void)
+{
+    uint64_t max = UINT64_MAX;
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 && si.mem_unit != 0)
+        max = ((uint64_t)si.totalram + (uint64_t)si.totalswap) * si.mem_unit;
+    // Every heap mapping is private and writable: both limits apply to it.
+    const int lims[] = {RLIMIT_AS, RLIMIT_DATA};
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        struct rlimit rl;
+        if (getrlimit(lims[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            (uint64_t)rl.rlim_cur < max)
+            max = (uint64_t)rl.rlim_cur;
+    }
+    return max;
 }
 
 void *
@@ -64,7 +84,11 @@ rt_os_unmap(void *p, size_t n)
 void
 rt_os_release(void *p, size_t n)
 {
-    madvise(p, n, MADV_DONTNEED);
+    // Not advisory for gort: the heap and the stack cache treat released
+    // pages as reading zero (scav bits, the clean stack list), so a refusal
+    // would hand out stale data as cleared memory.
+    if (madvise(p, n, MADV_DONTNEED) != 0)
+        rt_throw("runtime: madvise(MADV_DONTNEED) failed on heap memory");
 }
 
 int
