@@ -282,7 +282,7 @@ typedef struct Sched {
     M *timed_sleeper;              // [lock] the idle M sleeping until the next timer, if any
     _Atomic int64_t coarse_now;    // [atomic] nanotime, refreshed by sysmon (wait ages)
     _Atomic uint32_t main_started; // [atomic] rt_main is running
-    bool main_goexited;            // [atomic by convention] goroutine 1 called gort_goexit
+    _Atomic bool main_goexited;    // [atomic] goroutine 1 called gort_goexit
     _Atomic uint32_t gcsuspend;    // [atomic] a collector stop is in progress
     _Atomic uint32_t gc_epoch;     // [atomic] +1 at each collector start-the-world (futex)
     Lock sudoglock;                // guards the central sudog cache

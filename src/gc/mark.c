@@ -1139,8 +1139,11 @@ runs_add(uintptr_t lo, uintptr_t hi)
 static void
 conc_disarm(void)
 {
+    // A refusal is harmless: pages left armed cost their first write an
+    // async fault the kernel resolves itself, and only a full cycle follows
+    // a disarm, which arms every in-use page again anyway.
     for (size_t i = 0; i < conc.nruns; i++)
-        rt_os_dirty_protect(conc.runs[2 * i], conc.runs[2 * i + 1] - conc.runs[2 * i], 0);
+        (void)rt_os_dirty_protect(conc.runs[2 * i], conc.runs[2 * i + 1] - conc.runs[2 * i], 0);
     conc.nruns = 0;
 }
 

@@ -1000,7 +1000,7 @@ rt_checkdead(void)
             return;
     if (rt_timers_pending())
         return;
-    if (rt_sched.main_goexited && rt_gcount() == 0)
+    if (atomic_load_explicit(&rt_sched.main_goexited, memory_order_acquire) && rt_gcount() == 0)
         rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
     rt_fatal("all goroutines are asleep - deadlock!");
 }
@@ -1371,7 +1371,7 @@ rt_goexit1(void)
 {
     G *gp = rt_getg();
     if (gp->goid == 1)
-        rt_sched.main_goexited = true;
+        atomic_store_explicit(&rt_sched.main_goexited, true, memory_order_release);
     mcall(goexit0, true);
     __builtin_unreachable();
 }

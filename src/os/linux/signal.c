@@ -580,5 +580,6 @@ rt_signal_minit(M *mp)
     sigemptyset(&set);
     for (size_t i = 0; i < RT_NELEM(rt_sigs); i++)
         sigaddset(&set, rt_sigs[i]);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+        rt_throw("signal: pthread_sigmask failed");
 }
