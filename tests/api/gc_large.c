@@ -93,9 +93,31 @@ test_large(void)
     gort_keep_alive(big);
 }
 
+// The cycle runs on the allocating goroutine's stack: the smallest stack
+// gort hands out (16 KiB) has room for the pagemap reads too.
+static void
+small_stack(void *arg)
+{
+    void **big = gort_alloc((size_t)256 << 20);
+    big[1000] = gort_alloc(64);
+    gort_gc();
+    gort_keep_alive(big);
+    gort_chan_send(arg, NULL);
+}
+
+static void
+test_small_stack(void)
+{
+    gort_chan *done = gort_chan_make(0, 0);
+    gort_go_stack(small_stack, done, 16 << 10);
+    gort_chan_recv(done, NULL);
+    CHECK(1); // reached: no stack overflow
+}
+
 int
 main(void)
 {
     RUN(test_large);
+    RUN(test_small_stack);
     return harness_summary();
 }
