@@ -219,7 +219,7 @@ table_trim(uintptr_t *t, uintptr_t cap, uintptr_t width)
     enum { KEEP = 64 << 10 };
     uintptr_t bytes = cap * width * sizeof(uintptr_t);
     if (t != NULL && bytes > KEEP)
-        rt_os_release((char *)t + KEEP, bytes - KEEP);
+        (void)rt_os_release((char *)t + KEEP, bytes - KEEP); // refused: stays resident
 }
 
 static void

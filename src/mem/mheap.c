@@ -458,12 +458,13 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
 {
     MHeap *h = &rt_mheap;
     uint64_t released = 0;
+    bool refused = false; // the kernel refused a release: stop
     rt_lock(&h->lock);
     uint64_t resident_free = h->heap_sys - h->heap_inuse - h->heap_released;
     // From the top of the heap down: first fit keeps the low addresses busy.
     // The lock is held across madvise for now; Go drops it by marking the
     // run allocated while it releases (a refinement for the scavenger issue).
-    for (uint32_t i = h->narenas; i-- > 0 && resident_free > bytes_to_keep;) {
+    for (uint32_t i = h->narenas; i-- > 0 && !refused && resident_free > bytes_to_keep;) {
         HeapArena *a = h->allarenas[i];
         int64_t pg = PAGES_PER_ARENA - 1;
         while (pg >= 0 && resident_free > bytes_to_keep) {
@@ -480,8 +481,13 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
             while (lo > 0 && top - lo + 1 < need && scav_candidate(a, lo - 1))
                 lo--;
             uint32_t n = top - lo + 1;
-            rt_os_release((void *)(a->base + ((uintptr_t)lo << PAGE_SHIFT)),
-                          (uintptr_t)n << PAGE_SHIFT);
+            if (rt_os_release((void *)(a->base + ((uintptr_t)lo << PAGE_SHIFT)),
+                              (uintptr_t)n << PAGE_SHIFT) != 0) {
+                // Refused (locked memory): the pages keep their contents,
+                // so they must not be marked as reading zero. Stop here.
+                refused = true;
+                break;
+            }
             bits_set(a->scavbits, lo, n, true);
             released += (uint64_t)n << PAGE_SHIFT;
             resident_free -= resident_free < ((uint64_t)n << PAGE_SHIFT)

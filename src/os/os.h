@@ -16,7 +16,9 @@ void *rt_os_map(size_t n);
 void *rt_os_reserve(void *hint, size_t n);
 int rt_os_commit(void *p, size_t n); // reserved -> read-write
 void rt_os_unmap(void *p, size_t n);
-void rt_os_release(void *p, size_t n); // give pages back, keep the mapping (zero on reuse)
+// Gives pages back, keeps the mapping (they read zero on reuse); 0, or a
+// negative errno value when the kernel refused and the pages are unchanged.
+int rt_os_release(void *p, size_t n);
 // Installs a guard page range: a fault on access, no extra VMA where the
 // kernel supports MADV_GUARD_INSTALL; mprotect(PROT_NONE) otherwise.
 int rt_os_guard(void *p, size_t n);

@@ -83,14 +83,12 @@ rt_os_unmap(void *p, size_t n)
     munmap(p, n);
 }
 
-void
+int
 rt_os_release(void *p, size_t n)
 {
-    // Not advisory for gort: the heap and the stack cache treat released
-    // pages as reading zero (scav bits, the clean stack list), so a refusal
-    // would hand out stale data as cleared memory.
-    if (madvise(p, n, MADV_DONTNEED) != 0)
-        rt_throw("runtime: madvise(MADV_DONTNEED) failed on heap memory");
+    // Fails on locked memory (mlockall) and bad ranges: then the pages keep
+    // their contents, and the caller must not count them as zero.
+    return madvise(p, n, MADV_DONTNEED) == 0 ? 0 : -errno;
 }
 
 int
