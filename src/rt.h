@@ -282,7 +282,7 @@ typedef struct Sched {
     M *timed_sleeper;              // [lock] the idle M sleeping until the next timer, if any
     _Atomic int64_t coarse_now;    // [atomic] nanotime, refreshed by sysmon (wait ages)
     _Atomic uint32_t main_started; // [atomic] rt_main is running
-    bool main_goexited;            // [atomic by convention] goroutine 1 called gort_goexit
+    _Atomic bool main_goexited;    // [atomic] goroutine 1 called gort_goexit
     _Atomic uint32_t gcsuspend;    // [atomic] a collector stop is in progress
     _Atomic uint32_t gc_epoch;     // [atomic] +1 at each collector start-the-world (futex)
     Lock sudoglock;                // guards the central sudog cache
@@ -513,6 +513,12 @@ struct Sudog {
 enum { RT_NOSCAN = 1 };
 void rt_malloc_init(void);
 void *rt_mallocgc(size_t size, int flags);
+// The largest allocation that could ever be met (RAM plus swap, rlimits;
+// see rt_os_mem_max): Go's maxAlloc for gort. [const after rt_malloc_init]
+uint64_t rt_malloc_max(void);
+// Go's failure for a request that cannot be met: "runtime: out of memory:
+// cannot allocate N-byte block (M in use)", then fatal error: out of memory.
+RT_NORETURN RT_COLD void rt_out_of_memory(uintptr_t size);
 MCache *rt_mcache_new(void);       // for a new P
 void rt_mcache_release(MCache *c); // P destroyed: flush its cache
 // Off-heap, never-freed memory for runtime structures (G, M, P, Sudog).

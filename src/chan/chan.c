@@ -57,7 +57,10 @@ rt_chan_block_forever(uint8_t reason)
 gort_chan *
 gort_chan_make(size_t elem_size, size_t cap)
 {
-    if (elem_size != 0 && cap > (CHAN_MAXALLOC - sizeof(Hchan)) / elem_size)
+    if (elem_size >= CHAN_MAXELEM)
+        rt_throw("makechan: invalid channel element type");
+    size_t mem;
+    if (__builtin_mul_overflow(elem_size, cap, &mem) || mem > rt_malloc_max() - sizeof(Hchan))
         rt_panic("makechan: size out of range");
     // One allocation. It is scanned: the elements are opaque bytes that may
     // hold pointers into the gort heap.

@@ -56,9 +56,11 @@
 
 #include <string.h>
 
-// Largest channel we agree to allocate (Go checks against maxAlloc, 2^48 on
-// linux/amd64; we stay within the 47-bit user address space).
-#define CHAN_MAXALLOC ((size_t)1 << 47)
+// Go's limits on make(chan T, n): an element of 64 KiB or more is an invalid
+// channel element type (a throw); a buffer beyond maxAlloc is "size out of
+// range" (a panic). gort's maxAlloc is rt_malloc_max(): no more than the
+// machine could ever hold, so an impossible channel panics at once.
+#define CHAN_MAXELEM ((size_t)1 << 16)
 
 typedef struct WaitQ {
     _Atomic(Sudog *) first; // [lock: c->lock; atomic read by fast paths]

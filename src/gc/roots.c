@@ -38,6 +38,8 @@ gort_add_roots(void *start, size_t size)
 {
     if (start == NULL || size == 0)
         return;
+    if ((uintptr_t)start + size < (uintptr_t)start)
+        rt_panic("gort_add_roots: range wraps around the address space");
     rt_lock(&roots.lock);
     if (roots.n == roots.cap) {
         uintptr_t cap = roots.cap ? roots.cap * 2 : 256;

@@ -28,8 +28,6 @@ uintptr_t rt_zerobase;
 static Lock global_mcache_lock; // guards global_mcache
 static MCache global_mcache;    // [lock: global_mcache_lock]
 
-#define MAX_ALLOC ((uintptr_t)1 << 46) // larger requests cannot be mapped: out of memory
-
 void
 rt_malloc_init(void)
 {
@@ -62,11 +60,26 @@ malloc_tiny_block(MCache *c, uintptr_t size)
 // Large object: its own span straight from the heap. Called with m->locks
 // raised (m may be NULL: then with global_mcache_lock held instead); the
 // caller clears the object after releasing them, if *needzero.
+//
+// A request above rt_mheap.max_alloc (RAM plus swap, or the address-space
+// and data rlimits, whichever is lower: see rt_os_mem_max) can never be met,
+// so it fails at once in Go's words instead of being mapped MAP_NORESERVE and
+// failing, much later, in the kernel's OOM killer. GOMEMLIMIT is a soft goal
+// and does not refuse anything, as in Go.
+RT_NORETURN void
+rt_out_of_memory(uintptr_t size)
+{
+    rt_printf("runtime: out of memory: cannot allocate %lu-byte block (%lu in use)\n",
+              (unsigned long)size,
+              (unsigned long)atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed));
+    rt_throw("out of memory");
+}
+
 static RT_NOINLINE void *
 malloc_large(MCache *c, uintptr_t size, bool noscan, bool *needzero)
 {
-    if (rt_unlikely(size > MAX_ALLOC))
-        rt_throw("runtime: out of memory: cannot allocate that many bytes");
+    if (rt_unlikely(size > rt_mheap.max_alloc))
+        rt_out_of_memory(size);
     uintptr_t npages = (size + PAGE_SIZE - 1) >> PAGE_SHIFT;
     uint8_t spc = rt_spanclass(0, noscan);
     Span *s = rt_mheap_alloc(npages, spc);
@@ -226,6 +239,12 @@ void *
 gort_alloc_noscan(size_t size)
 {
     return mallocgc(size, RT_NOSCAN);
+}
+
+uint64_t
+rt_malloc_max(void)
+{
+    return rt_mheap.max_alloc;
 }
 
 bool

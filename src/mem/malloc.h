@@ -290,6 +290,10 @@ typedef struct HeapArena {
     PallocSum sum;                        // whole arena (coarse level)
     uintptr_t base;                       // [const] first byte, ARENA_BYTES aligned
     uint32_t order;                       // [lock: rt_mheap.lock] index in allarenas
+    // Chunks (4 MiB) ever handed to the page allocator's users: bit c set
+    // once a page of chunk c was first allocated. Only these count in
+    // heap_sys (see mheap.c, "Statistics"). [lock: rt_mheap.lock]
+    uint16_t ready_chunks;
 } HeapArena;
 
 // ---- MCentral (mcentral.c) -------------------------------------------------
@@ -401,8 +405,11 @@ typedef struct MHeap {
     FixAlloc specialalloc;        // [lock: speciallock] SpecialFinalizer records
     Lock mcache_lock;             // guards the MCache list
     MCache *allmcache;            // [lock: mcache_lock] live MCaches (for memstats)
+    // Largest request that could ever be met (rt_os_mem_max at init): a
+    // larger large object is refused at once. [const after init]
+    uint64_t max_alloc;
     // Statistics, bytes. heap_idle = heap_sys - heap_inuse; released <= idle.
-    uint64_t heap_sys;      // [lock] arenas mapped
+    uint64_t heap_sys;      // [lock] ready chunks of the arenas (mapped for use)
     uint64_t heap_inuse;    // [lock] pages in in-use spans
     uint64_t heap_released; // [lock] free pages returned to the OS
     uint64_t nspans;        // [lock] in-use spans

@@ -228,8 +228,7 @@ heap_grow(MHeap *h, uintptr_t npages)
     }
     if (h->dirty_tracking && rt_os_dirty_register(base, size) != 0)
         h->dirty_failed = true;
-    h->heap_sys += size;
-    h->heap_released += size;
+    // Nothing counts in heap_sys yet: chunks do as they are first used.
 }
 
 bool
@@ -300,6 +299,18 @@ pages_mark(MHeap *h, uintptr_t addr, uintptr_t npages, bool alloc)
         if (rt_unlikely(bits_count(a->pallocbits, i, n) != (alloc ? 0 : n)))
             rt_throw(alloc ? "mheap: allocating pages in use" : "mheap: freeing free pages");
         if (alloc) {
+            // Chunks used for the first time join heap_sys, all released
+            // (their pages were never touched); the caller then subtracts
+            // the released pages it takes.
+            uint32_t c0 = i / CHUNK_PAGES, c1 = (i + n - 1) / CHUNK_PAGES;
+            uint16_t want = (uint16_t)(((1u << (c1 + 1)) - 1) & ~((1u << c0) - 1));
+            uint16_t fresh = want & (uint16_t)~a->ready_chunks;
+            if (fresh != 0) {
+                uint64_t b = (uint64_t)__builtin_popcount(fresh) * CHUNK_PAGES * PAGE_SIZE;
+                a->ready_chunks |= fresh;
+                h->heap_sys += b;
+                h->heap_released += b;
+            }
             nscav += bits_count(a->scavbits, i, n);
             bits_set(a->scavbits, i, n, false);
         } else if (a->order < h->search) {
@@ -351,6 +362,9 @@ rt_mheap_init(void)
     if (h->arenas == NULL || h->allarenas == NULL)
         rt_throw("mheap: cannot map the arena tables");
     h->arena_hint = ARENA_HINT;
+    h->max_alloc = rt_os_mem_max();
+    if (h->max_alloc > HEAP_ADDR_MAX / 2)
+        h->max_alloc = HEAP_ADDR_MAX / 2; // the 47-bit user address space
     rt_fixalloc_init(&h->spanalloc, sizeof(Span));
     rt_fixalloc_init(&h->cachealloc, sizeof(MCache));
     rt_fixalloc_init(&h->specialalloc, sizeof(SpecialFinalizer));
@@ -444,12 +458,13 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
 {
     MHeap *h = &rt_mheap;
     uint64_t released = 0;
+    bool refused = false; // the kernel refused a release: stop
     rt_lock(&h->lock);
     uint64_t resident_free = h->heap_sys - h->heap_inuse - h->heap_released;
     // From the top of the heap down: first fit keeps the low addresses busy.
     // The lock is held across madvise for now; Go drops it by marking the
     // run allocated while it releases (a refinement for the scavenger issue).
-    for (uint32_t i = h->narenas; i-- > 0 && resident_free > bytes_to_keep;) {
+    for (uint32_t i = h->narenas; i-- > 0 && !refused && resident_free > bytes_to_keep;) {
         HeapArena *a = h->allarenas[i];
         int64_t pg = PAGES_PER_ARENA - 1;
         while (pg >= 0 && resident_free > bytes_to_keep) {
@@ -466,8 +481,13 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
             while (lo > 0 && top - lo + 1 < need && scav_candidate(a, lo - 1))
                 lo--;
             uint32_t n = top - lo + 1;
-            rt_os_release((void *)(a->base + ((uintptr_t)lo << PAGE_SHIFT)),
-                          (uintptr_t)n << PAGE_SHIFT);
+            if (rt_os_release((void *)(a->base + ((uintptr_t)lo << PAGE_SHIFT)),
+                              (uintptr_t)n << PAGE_SHIFT) != 0) {
+                // Refused (locked memory): the pages keep their contents,
+                // so they must not be marked as reading zero. Stop here.
+                refused = true;
+                break;
+            }
             bits_set(a->scavbits, lo, n, true);
             released += (uint64_t)n << PAGE_SHIFT;
             resident_free -= resident_free < ((uint64_t)n << PAGE_SHIFT)
@@ -482,6 +502,16 @@ rt_mheap_scavenge(uint64_t bytes_to_keep)
 }
 
 // ---- Statistics -------------------------------------------------------------------
+//
+// heap_sys is what Go's HeapSys means: heap memory mapped ready for use, not
+// the address space reserved. Arenas are reserved and mapped whole
+// (MAP_NORESERVE: untouched pages cost nothing), but a 4 MiB chunk counts
+// only from its first allocation on (HeapArena.ready_chunks), so heap_sys
+// grows in steps of at most 4 MiB with use, like Go's, and a 5 MB heap
+// reports about 8 MiB, not 64. A ready chunk never leaves heap_sys; its free
+// pages are idle, and released once the scavenger returns them (fresh ones
+// count as released from the start). So heap_inuse <= heap_sys and
+// heap_released <= heap_idle = heap_sys - heap_inuse.
 
 void
 rt_mheap_read_stats(HeapStats *out)

@@ -413,7 +413,7 @@ rt_stack_scavenge(int64_t now)
         dirty_pop_tail();
         rt_unlock(&stacks.lock);
         for (int k = 0; k < b->n; k++)
-            rt_os_release((void *)b->stk[k], size);
+            (void)rt_os_release((void *)b->stk[k], size); // refused: stays resident, harmless
         rt_lock(&stacks.lock);
         stacks.nreleased += (uint64_t)b->n;
         b->next = stacks.clean;

@@ -16,11 +16,17 @@ void *rt_os_map(size_t n);
 void *rt_os_reserve(void *hint, size_t n);
 int rt_os_commit(void *p, size_t n); // reserved -> read-write
 void rt_os_unmap(void *p, size_t n);
-void rt_os_release(void *p, size_t n); // give pages back, keep the mapping (zero on reuse)
+// Gives pages back, keeps the mapping (they read zero on reuse); 0, or a
+// negative errno value when the kernel refused and the pages are unchanged.
+int rt_os_release(void *p, size_t n);
 // Installs a guard page range: a fault on access, no extra VMA where the
 // kernel supports MADV_GUARD_INSTALL; mprotect(PROT_NONE) otherwise.
 int rt_os_guard(void *p, size_t n);
 size_t rt_os_pagesize(void);
+// The most memory this process could ever hold: physical RAM plus swap,
+// lowered to RLIMIT_AS or RLIMIT_DATA where those are set. A request above
+// it can never be met, whatever is freed first.
+uint64_t rt_os_mem_max(void);
 
 // Dirty-page tracking for the concurrent collector (src/os/linux/dirty.c).
 // rt_os_dirty_init returns 0 when the kernel tracks writes for us
@@ -36,6 +42,17 @@ int rt_os_dirty_protect(uintptr_t lo, size_t n, int arm); // arm 1: track, 0: st
 // written pages, or a negative errno value.
 long rt_os_dirty_scan(uintptr_t lo, uintptr_t hi, int rearm,
                       void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
+// Pages that may hold data: calls fn(lo, hi, arg) for each run of OS pages
+// in [lo, hi) (page aligned) that are resident or swapped out, per
+// /proc/self/pagemap. Pages never touched, or released with MADV_DONTNEED,
+// read zero in a private anonymous mapping and are left out. Where the
+// kernel will not say (no pagemap), the whole range is reported. Pages armed
+// for dirty tracking while untouched read as swapped (a uffd-wp marker looks
+// like a swap entry without CAP_SYS_ADMIN), so they are reported too. Not
+// signal-safe (pread); opens pagemap on first use.
+void rt_os_resident_scan(uintptr_t lo, uintptr_t hi,
+                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
 // Time. [signal-safe]
 int64_t rt_nanotime(void); // CLOCK_MONOTONIC

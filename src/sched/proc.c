@@ -1000,7 +1000,7 @@ rt_checkdead(void)
             return;
     if (rt_timers_pending())
         return;
-    if (rt_sched.main_goexited && rt_gcount() == 0)
+    if (atomic_load_explicit(&rt_sched.main_goexited, memory_order_acquire) && rt_gcount() == 0)
         rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
     rt_fatal("all goroutines are asleep - deadlock!");
 }
@@ -1371,7 +1371,7 @@ rt_goexit1(void)
 {
     G *gp = rt_getg();
     if (gp->goid == 1)
-        rt_sched.main_goexited = true;
+        atomic_store_explicit(&rt_sched.main_goexited, true, memory_order_release);
     mcall(goexit0, true);
     __builtin_unreachable();
 }
@@ -1648,6 +1648,8 @@ gort_go(void (*fn)(void *arg), void *arg)
 void
 gort_go_stack(void (*fn)(void *arg), void *arg, size_t stack_bytes)
 {
+    if (rt_unlikely(stack_bytes > rt_malloc_max()))
+        rt_out_of_memory(stack_bytes); // a stack no machine could hold
     rt_newproc(fn, arg, stack_bytes, false, (uintptr_t)__builtin_return_address(0));
 }
 

@@ -320,6 +320,28 @@ fault(int sig, siginfo_t *info, ucontext_t *uc)
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 
+    // A thread gort did not start (one of the program's own pthreads), with
+    // no handler of its own from before gort's: not a runtime fault. Go's
+    // report of a signal that arrived outside Go code (sighandler on an
+    // extra M): the signal, PC, sigcode and address, the goroutines, the
+    // registers; m=-1 as there is no M.
+    if (mp == NULL) {
+        pstr(signame(sig));
+        pstr("\nPC=");
+        phex(pc);
+        pstr(" m=-1 sigcode=");
+        pdec(info->si_code);
+        pstr(" addr=");
+        phex(addr);
+        pstr("\nsignal arrived during external code execution\n");
+        if (rt_debug.traceback > TB_NONE) {
+            dump_goroutines(uc, false, true);
+            pstr("\n");
+            dumpregs(uc);
+        }
+        crash_exit();
+    }
+
     // A goroutine ran off its stack (only meaningful if we are on it).
     if (gp != NULL && rt_stack_guard_hit(gp, addr, sp) && sp < gp->stack_hi) {
         pstr("runtime: goroutine stack exceeds ");
@@ -580,5 +602,6 @@ rt_signal_minit(M *mp)
     sigemptyset(&set);
     for (size_t i = 0; i < RT_NELEM(rt_sigs); i++)
         sigaddset(&set, rt_sigs[i]);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+        rt_throw("signal: pthread_sigmask failed");
 }

@@ -23,9 +23,13 @@ rt_os_newosproc(void *(*fn)(void *), void *arg, uintptr_t *thread)
     // New threads start with every signal blocked; rt_signal_minit opens them.
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    // pthread_sigmask fails only on bad arguments; a thread started with
+    // signals open could take one before it has an M, so never go on.
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0)
+        rt_throw("newosproc: pthread_sigmask failed");
     int err = pthread_create(&t, &attr, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+        rt_throw("newosproc: pthread_sigmask failed");
     pthread_attr_destroy(&attr);
     if (err != 0)
         return -err;
