@@ -517,7 +517,8 @@ void *rt_mallocgc(size_t size, int flags);
 // see rt_os_mem_max): Go's maxAlloc for gort. [const after rt_malloc_init]
 uint64_t rt_malloc_max(void);
 // Go's failure for a request that cannot be met: "runtime: out of memory:
-// cannot allocate N-byte block (M in use)", then fatal error: out of memory.
+// cannot allocate N-byte block (M in use)", then "fatal error: runtime: out of
+// memory" (the contract's words).
 RT_NORETURN RT_COLD void rt_out_of_memory(uintptr_t size);
 MCache *rt_mcache_new(void);       // for a new P
 void rt_mcache_release(MCache *c); // P destroyed: flush its cache

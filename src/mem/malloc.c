@@ -63,7 +63,8 @@ malloc_tiny_block(MCache *c, uintptr_t size)
 //
 // A request above rt_mheap.max_alloc (RAM plus swap, or the address-space
 // and data rlimits, whichever is lower: see rt_os_mem_max) can never be met,
-// so it fails at once in Go's words instead of being mapped MAP_NORESERVE and
+// so it fails at once in Go's words (the contract's "fatal error: runtime:
+// out of memory", after Go's line with the size) instead of being mapped MAP_NORESERVE and
 // failing, much later, in the kernel's OOM killer. GOMEMLIMIT is a soft goal
 // and does not refuse anything, as in Go.
 RT_NORETURN void
@@ -72,7 +73,7 @@ rt_out_of_memory(uintptr_t size)
     rt_printf("runtime: out of memory: cannot allocate %lu-byte block (%lu in use)\n",
               (unsigned long)size,
               (unsigned long)atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed));
-    rt_throw("out of memory");
+    rt_throw("runtime: out of memory");
 }
 
 static RT_NOINLINE void *
