@@ -550,10 +550,16 @@ sighandler(int sig, siginfo_t *info, void *ctx)
     errno = saved_errno;
 }
 
+// The signal mask of the thread that booted, before gort changed anything:
+// every M's mask, less gort's own signals. [const after rt_signal_init]
+static sigset_t boot_sigmask;
+
 void
 rt_signal_init(void)
 {
     find_text();
+    if (pthread_sigmask(SIG_SETMASK, NULL, &boot_sigmask) != 0)
+        rt_throw("signal: pthread_sigmask failed");
     // Async preemption is off under Valgrind, as with GODEBUG=asyncpreemptoff=1:
     // sigurg "calls" rt_arch_async_preempt by writing a return address below
     // the interrupted sp, under the red zone, which memcheck rightly reports
@@ -598,10 +604,14 @@ rt_signal_minit(M *mp)
     st.ss_size = SIGNAL_STACK_SIZE;
     if (sigaltstack(&st, NULL) != 0)
         rt_throw("signal: sigaltstack failed");
-    sigset_t set;
-    sigemptyset(&set);
+    // The thread takes the mask the program had at boot, less the signals
+    // gort needs (Go's initSigmask): new threads start with everything
+    // blocked (rt_os_newosproc), and a process-directed SIGTERM or SIGINT
+    // must find a thread that takes it, and a child started from a
+    // goroutine must inherit the program's mask, not gort's.
+    sigset_t set = boot_sigmask;
     for (size_t i = 0; i < RT_NELEM(rt_sigs); i++)
-        sigaddset(&set, rt_sigs[i]);
-    if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+        sigdelset(&set, rt_sigs[i]);
+    if (pthread_sigmask(SIG_SETMASK, &set, NULL) != 0)
         rt_throw("signal: pthread_sigmask failed");
 }
