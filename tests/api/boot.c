@@ -81,7 +81,7 @@ main(int argc, char **argv)
     CHECK_EQ(errno, EBADF);
 
     gort_go(in_goroutine, NULL);
-    int64_t deadline = gort_nanotime() + 5000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (!atomic_load(&g_done) && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK(atomic_load(&g_done));

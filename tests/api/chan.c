@@ -8,7 +8,7 @@
 static void
 wait_goroutines(int n)
 {
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (gort_num_goroutine() > n && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
 }
@@ -136,6 +136,11 @@ test_buffered_blocks(void)
     atomic_store(&sent_flag, 0);
     gort_chan *c = gort_chan_make(sizeof(int), 2);
     gort_go(fill_and_more, c);
+    // Wait for the buffer to fill (on a loaded machine the sender may not
+    // have run within a fixed sleep), then give it time to block on the third.
+    int64_t deadline = gort_nanotime() + 30000 * MS;
+    while (gort_chan_len(c) < 2 && gort_nanotime() < deadline)
+        gort_sleep(1 * MS);
     gort_sleep(20 * MS);
     CHECK_EQ(gort_chan_len(c), 2);
     CHECK_EQ(atomic_load(&sent_flag), 0);

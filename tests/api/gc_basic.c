@@ -56,11 +56,22 @@ make_garbage(int n, bool finalize)
     }
 }
 
+// Waits until `want` finalizers ran; or, once `enough` did, until none has
+// run for 2 s (a few objects may be kept by stray words); at most 60 s,
+// however slowly a loaded machine runs the finalizer goroutine.
 static void
-wait_finalized(int want)
+wait_finalized(int want, int enough)
 {
-    for (int i = 0; i < 2000 && atomic_load(&finalized) < want; i++)
+    int64_t now = gort_nanotime(), deadline = now + 60000 * MS, quiet_since = now;
+    int seen = atomic_load(&finalized);
+    while (seen < want && now < deadline && (seen < enough || now - quiet_since < 2000 * MS)) {
         gort_sleep(MS);
+        now = gort_nanotime();
+        int f = atomic_load(&finalized);
+        if (f != seen)
+            quiet_since = now;
+        seen = f;
+    }
 }
 
 // Clobbers the stack below the caller so dead frames leave no pointers.
@@ -104,7 +115,7 @@ test_finalizers_run(void)
     make_garbage(1000, true);
     clobber_stack();
     gort_gc();
-    wait_finalized(1000);
+    wait_finalized(1000, 900);
     CHECK(atomic_load(&finalized) >= 900); // conservative: a few may be held by stray words
     // Finalized objects are freed by the next cycle.
     gort_gc();
@@ -304,9 +315,10 @@ test_noscan(void)
     hidden_noscan();
     clobber_stack();
     gort_gc();
-    wait_finalized(1);
-    if (STRICT_FREE)
+    if (STRICT_FREE) { // (ASan's builds may keep it: no wait, no check)
+        wait_finalized(1, 1);
         CHECK_EQ(atomic_load(&finalized), 1); // only referenced from noscan memory
+    }
     global_ptr = NULL;
 }
 

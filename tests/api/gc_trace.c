@@ -44,11 +44,44 @@ forced(void)
     gort_gc();
 }
 
+// Trace lines written so far to fd 2 (the capture file).
+static int
+lines_so_far(void)
+{
+    static char buf[1 << 16];
+    int n = 0, at_start = 1;
+    ssize_t k;
+    for (off_t off = 0; (k = pread(2, buf, sizeof buf, off)) > 0; off += k)
+        for (ssize_t i = 0; i < k; i++) {
+            n += at_start && buf[i] == 'g';
+            at_start = buf[i] == '\n';
+        }
+    return n;
+}
+
+// Internal, from the static library.
+bool rt_gc_marking(void);
+
 static void
 automatic(void)
 {
+    gort_memstats a, m;
+    gort_read_memstats(&a);
     for (int i = 0; i < 400000; i++) // ~25 MB of garbage: several cycles
         sink = gort_alloc(64);
+    // A concurrent mark still running ends in the background (sysmon, the
+    // forcegc goroutine), which counts it in num_gc before it prints its
+    // line: wait for both, so that the caller's counts agree whatever the
+    // threads' speed. Bounded: a cycle that never ends, or never prints,
+    // fails the caller's checks after 60 s.
+    int64_t deadline = gort_nanotime() + 60000 * MS;
+    for (;;) {
+        gort_read_memstats(&m);
+        if (gort_nanotime() > deadline ||
+            (!rt_gc_marking() && lines_so_far() >= (int)(m.num_gc - a.num_gc)))
+            break;
+        gort_sleep(MS);
+    }
 }
 
 static int

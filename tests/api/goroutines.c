@@ -15,7 +15,7 @@ static int num_at_start;
 static void
 wait_for(atomic_int *v, int want)
 {
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (atomic_load(v) < want && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
 }
@@ -167,7 +167,7 @@ test_goexit(void)
     gort_yield();
     CHECK_EQ(gort_num_goroutine(), base + 2);
     gort_chan_close(exit_hold);
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (gort_num_goroutine() > base && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK_EQ(gort_num_goroutine(), base);
@@ -228,7 +228,7 @@ static void
 test_num_goroutine(void)
 {
     CHECK_EQ(num_at_start, 1);
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (gort_num_goroutine() > 1 && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK_EQ(gort_num_goroutine(), 1);

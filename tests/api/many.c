@@ -28,7 +28,7 @@ test_many_blocked(void)
     for (int i = 0; i < n; i++)
         gort_go(worker, gate);
     CHECK_EQ(gort_num_goroutine(), n + 1);
-    int64_t deadline = gort_nanotime() + 20000 * MS;
+    int64_t deadline = gort_nanotime() + 60000 * MS;
     while (atomic_load(&started) < n && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK_EQ(atomic_load(&started), n);

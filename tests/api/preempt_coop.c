@@ -31,7 +31,12 @@ main(void)
     gort_gomaxprocs(1);
     gort_go(yield_loop, NULL);
     gort_go(yield_loop, NULL);
-    gort_sleep(30 * MS);
+    // Poll: on a loaded machine one sleep may end before the loops' thread
+    // got a core; loops that never run fail after 30 s.
+    int64_t deadline = gort_nanotime() + 30000 * MS;
+    do
+        gort_sleep(30 * MS);
+    while (atomic_load(&spins) == 0 && gort_nanotime() < deadline);
     long seen = atomic_load(&spins);
     CHECK(seen > 0);
     gort_chan *c = gort_chan_make(sizeof(int), 0);
@@ -41,7 +46,10 @@ main(void)
         CHECK(gort_chan_recv(c, &v));
         CHECK_EQ(v, 9);
     }
-    gort_sleep(10 * MS);
+    deadline = gort_nanotime() + 30000 * MS;
+    do
+        gort_sleep(10 * MS);
+    while (atomic_load(&spins) <= seen && gort_nanotime() < deadline);
     CHECK(atomic_load(&spins) > seen);
     return harness_summary();
 }

@@ -9,7 +9,7 @@
 static void
 wait_for(atomic_int *v, int want)
 {
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (atomic_load(v) < want && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
 }
@@ -133,7 +133,7 @@ reader_waits_for_all(void *arg)
     atomic_fetch_add(&readers_in, 1);
     // Hold the read lock until every reader holds it: only possible if
     // readers are admitted together.
-    int64_t deadline = gort_nanotime() + 5000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (atomic_load(&readers_in) < NREADERS && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     int n = atomic_load(&readers_in);
@@ -234,7 +234,13 @@ test_rw_writer_blocks_readers(void)
 {
     gort_rwmutex_rlock(&rw); // main: the first reader
     gort_go(blocked_writer, NULL);
-    gort_sleep(20 * MS); // the writer is now waiting for main's read lock
+    // Wait until the writer is waiting for main's read lock: it has made
+    // reader_count negative (rwmutex.c). A fixed sleep is not enough on a
+    // loaded machine, where the late reader could then come first.
+    int64_t deadline = gort_nanotime() + 30000 * MS;
+    while (__atomic_load_n(&rw.reader_count_, __ATOMIC_ACQUIRE) >= 0 && gort_nanotime() < deadline)
+        gort_sleep(1 * MS);
+    CHECK(__atomic_load_n(&rw.reader_count_, __ATOMIC_ACQUIRE) < 0);
     CHECK_EQ(atomic_load(&writer_at), 0);
     gort_go(late_reader, NULL);
     gort_sleep(20 * MS);

@@ -40,7 +40,7 @@ test_waves(void)
         gort_waitgroup_wait(&wg);
     }
     CHECK_EQ(atomic_load(&sum), 100 * per_wave);
-    int64_t deadline = gort_nanotime() + 10000 * MS;
+    int64_t deadline = gort_nanotime() + 30000 * MS;
     while (gort_num_goroutine() > 1 && gort_nanotime() < deadline)
         gort_sleep(1 * MS);
     CHECK_EQ(gort_num_goroutine(), 1);
