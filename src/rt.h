@@ -175,6 +175,12 @@ struct G {
     Timer *sleep_timer;           // [owner] timer used by gort_sleep
     void *san_fiber;              // [owner] TSan fiber of this goroutine
     void *san_fake_stack;         // [owner] ASan fake stack save slot
+    // Return-address trap (src/sched/preempt.c): the return slot on this
+    // goroutine's stack that was redirected to rt_arch_preempt_trap, and the
+    // return address it held. Written by the SIGURG handler on the thread
+    // that runs the goroutine, read by the trap stub on the same goroutine.
+    uintptr_t trap_slot; // [owner] 0: no trap armed
+    uintptr_t trap_ret;  // [owner]
 };
 
 // ---- M ------------------------------------------------------------------
@@ -358,8 +364,45 @@ rt_fastrandn(uint32_t n)
 {
     return (uint32_t)(((uint64_t)rt_fastrand() * n) >> 32);
 }
-// Called by the async preemption stub on the goroutine's stack.
-void rt_async_preempt2(void);
+// Called by the async preemption stub on the goroutine's stack; ret is the
+// slot of the return address the stub will return to (0 in it: the return
+// trap fills it, see src/sched/preempt.c).
+void rt_async_preempt2(uintptr_t *ret);
+
+// ---- Preemption at gort's entry points (src/sched/preempt.c) -------------
+
+// Yields if a preemption of the calling goroutine is pending and it holds
+// nothing (m->locks == 0, a P). Called from gort's public entry points.
+void rt_preempt_yield(void);
+// The return trap fired (rt_arch_preempt_trap): puts the saved return
+// address into *ret and disarms. Returns whether to yield now.
+bool rt_preempt_trap_fire(G *gp, uintptr_t *ret);
+// Arms the return trap for gp interrupted at pc, sp outside the program's
+// own code; called by the SIGURG handler on gp's thread. Returns true if armed.
+bool rt_preempt_trap_arm(G *gp, uintptr_t pc, uintptr_t sp);
+// gp was interrupted in its own code at sp: a trap whose frame lies below sp
+// was left without returning (longjmp); forget it.
+void rt_preempt_trap_forget(G *gp, uintptr_t sp);
+
+// One relaxed load and one predictable branch: the cheap test at a safe
+// point of a public entry point (the allocation fast path among them).
+static inline void
+rt_preempt_point_m(M *m)
+{
+    G *gp = m->curg;
+    if (__builtin_expect(gp != NULL && __atomic_load_n(&gp->preempt, __ATOMIC_RELAXED), 0))
+        rt_preempt_yield();
+}
+
+// The same for an entry point that has not read its M (NULL: a thread gort
+// did not start).
+static inline void
+rt_preempt_point(void)
+{
+    M *m = rt_m();
+    if (m != NULL)
+        rt_preempt_point_m(m);
+}
 // Acquire/release a sudog from the P's cache (never the GC heap).
 Sudog *rt_sudog_acquire(void);
 void rt_sudog_release(Sudog *s);

@@ -259,12 +259,14 @@ chanrecv(Hchan *c, void *ep, bool block, bool *selected)
 void
 gort_chan_send(gort_chan *c, const void *elem)
 {
+    rt_preempt_point();
     chansend(c, elem, true);
 }
 
 bool
 gort_chan_recv(gort_chan *c, void *out)
 {
+    rt_preempt_point();
     bool selected;
     return chanrecv(c, out, true, &selected);
 }

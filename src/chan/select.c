@@ -302,6 +302,7 @@ selectgo(gort_case *cases, int ncases, bool block)
 int
 gort_select(gort_case *cases, int ncases, bool block)
 {
+    rt_preempt_point();
     if (ncases == 1)
         return select1(&cases[0], block);
     if (rt_unlikely(ncases <= 0)) {

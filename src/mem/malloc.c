@@ -19,6 +19,11 @@
 // goroutine runs the cycle itself. m->locks is fenced with signal fences
 // so the compiler cannot move the allocation out of the window in which the
 // collector's stop-the-world signal leaves this M alone.
+//
+// gort_alloc and gort_alloc_noscan are preemption points (src/sched/preempt.c):
+// after the object is made, with nothing held, one relaxed load of
+// curg->preempt and a branch not taken; a set flag yields the P. Runtime
+// callers of rt_mallocgc never yield there.
 #include "mem/malloc.h"
 
 #include <string.h>
@@ -233,13 +238,17 @@ rt_mallocgc(size_t size, int flags)
 void *
 gort_alloc(size_t size)
 {
-    return mallocgc(size, 0);
+    void *x = mallocgc(size, 0);
+    rt_preempt_point(); // x stays on this stack: a pointer the collector sees
+    return x;
 }
 
 void *
 gort_alloc_noscan(size_t size)
 {
-    return mallocgc(size, RT_NOSCAN);
+    void *x = mallocgc(size, RT_NOSCAN);
+    rt_preempt_point(); // x stays on this stack: a pointer the collector sees
+    return x;
 }
 
 uint64_t

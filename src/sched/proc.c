@@ -1326,12 +1326,14 @@ rt_gosched(void)
 }
 
 void
-rt_async_preempt2(void)
+rt_async_preempt2(uintptr_t *ret)
 {
     M *m = rt_m();
     G *gp = m->curg;
     if (gp == NULL)
         return;
+    if (*ret == 0 && !rt_preempt_trap_fire(gp, ret))
+        return; // the return trap (src/sched/preempt.c), with nothing to do
     RT_STORE(gp->preempt, false);
     mcall(gosched_m, false);
 }
@@ -1352,6 +1354,8 @@ goexit0(G *gp)
     gp->arg = NULL;
     gp->param = NULL;
     gp->waiting = NULL;
+    gp->trap_slot = 0; // a trap left armed by a frame that never returned
+    gp->trap_ret = 0;
     if (gp->stack_lo)
         rt_stack_free(gp);
 #if RT_TSAN

@@ -9,7 +9,9 @@
 //   - refreshes sched.coarse_now (wait ages in goroutine dumps);
 //   - retakes: a P whose schedtick has not moved for 10 ms runs one
 //     goroutine too long; sysmon asks its M to preempt it (SIGURG, see
-//     src/os/linux/signal.c), and retries each round until it moves;
+//     src/os/linux/signal.c), and retries each round until it moves,
+//     every 200 us for the first 40 ms of the goroutine's run (a signal
+//     that found it inside libc may find it in its own code next time);
 //   - starts an M when a timer is due and a P is idle but nobody looks;
 //   - prints GODEBUG=schedtrace lines;
 //   - returns long-idle cached goroutine stacks to the OS.
@@ -19,12 +21,20 @@
 
 enum {
     FORCE_PREEMPT_NS = 10 * 1000 * 1000,
+    // A request the handler could not act on (the goroutine was in libc
+    // outside a leaf, see preempt.c) is sent again this often while the
+    // goroutine has run less than RETRY_WINDOW_NS: a later signal may land
+    // in its own code or at a trap point. Beyond that (a blocking call,
+    // say), the normal backoff.
+    PREEMPT_RETRY_US = 200,
+    PREEMPT_RETRY_WINDOW_NS = 40 * 1000 * 1000,
     SYSMON_MIN_US = 20,
     SYSMON_MAX_US = 10 * 1000,
     STACK_SCAVENGE_NS = 1000 * 1000 * 1000,
 };
 
 static int64_t lasttrace;
+static bool preempt_retry; // [owner: sysmon] retake asked for a quick retry
 
 // Preempts goroutines that have run for more than 10 ms. Returns how many
 // Ps it took back from blocking calls (none yet: that comes with the
@@ -56,8 +66,11 @@ retake(int64_t now)
         if (gp == NULL)
             continue;
         RT_STORE(gp->preempt, true);
-        if (!rt_debug.asyncpreemptoff)
+        if (!rt_debug.asyncpreemptoff) {
             rt_preempt_m(mp);
+            if (now - pp->sysmonwhen < PREEMPT_RETRY_WINDOW_NS)
+                preempt_retry = true;
+        }
     }
     return n;
 }
@@ -94,7 +107,8 @@ rt_sysmon(void)
             delay *= 2;
         if (delay > SYSMON_MAX_US)
             delay = SYSMON_MAX_US;
-        rt_os_usleep(delay);
+        rt_os_usleep(preempt_retry && delay > PREEMPT_RETRY_US ? PREEMPT_RETRY_US : delay);
+        preempt_retry = false;
         int64_t now = rt_nanotime();
         atomic_store_explicit(&rt_sched.coarse_now, now, memory_order_relaxed);
 

@@ -108,6 +108,7 @@ mutex_lock_slow(gort_mutex *m)
 void
 gort_mutex_lock(gort_mutex *m)
 {
+    rt_preempt_point();
     int32_t unlocked = 0;
     if (rt_likely(atomic_compare_exchange_strong_explicit(mutex_state(m), &unlocked, MUTEX_LOCKED,
                                                           memory_order_acquire,

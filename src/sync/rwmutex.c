@@ -25,6 +25,7 @@ atomic_i32(int32_t *p)
 void
 gort_rwmutex_rlock(gort_rwmutex *rw)
 {
+    rt_preempt_point();
     if (atomic_fetch_add(atomic_i32(&rw->reader_count_), 1) + 1 < 0) {
         // A writer is pending: wait for it.
         rt_semacquire(&rw->reader_sem_, false, WAIT_SYNC_RWMUTEX_RLOCK);
@@ -52,6 +53,7 @@ gort_rwmutex_runlock(gort_rwmutex *rw)
 void
 gort_rwmutex_lock(gort_rwmutex *rw)
 {
+    rt_preempt_point();
     // First, win against the other writers.
     gort_mutex_lock(&rw->w_);
     // Announce the pending writer to readers.

@@ -50,6 +50,7 @@ gort_waitgroup_done(gort_waitgroup *wg)
 void
 gort_waitgroup_wait(gort_waitgroup *wg)
 {
+    rt_preempt_point();
     _Atomic uint64_t *st = wg_state(wg);
     uint64_t state = atomic_load(st);
     for (;;) {

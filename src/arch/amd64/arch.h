@@ -90,6 +90,39 @@ void rt_arch_gobuf_init(struct Gobuf *buf, uintptr_t hi, void (*fn)(void *), voi
 // Entry of the async preemption path; the signal handler makes the
 // interrupted code "call" it (asm.S).
 void rt_arch_async_preempt(void);
+// Return-address trap: a libc function interrupted by a preemption request
+// "returns" here instead of to its caller (src/sched/preempt.c). At a return
+// point the red zone is dead and the flags are not live, so the stub
+// reserves the red zone, pushes 0 (the return slot rt_async_preempt2 fills
+// with the saved return address) and enters rt_arch_async_preempt.
+void rt_arch_preempt_trap(void);
+// Where a function interrupted before it pushed anything keeps its return
+// address: at sp on amd64 (the call pushed it there).
+static inline uintptr_t *
+rt_arch_leaf_ret_slot(uintptr_t sp)
+{
+    return (uintptr_t *)sp;
+}
+// True if the bytes just before ret end with a call instruction, as they do
+// before every return address: call rel32 (E8), and the indirect calls
+// FF /2 with a register, [reg], [reg+disp8], [reg+disp32] or [rip+disp32]
+// operand (a REX or notrack prefix comes before them). The 6 bytes before
+// ret must be readable.
+static inline _Bool
+rt_arch_after_call(uintptr_t ret)
+{
+    const uint8_t *b = (const uint8_t *)ret;
+    if (b[-5] == 0xe8)
+        return 1;
+    if (b[-6] == 0xff && (b[-5] == 0x15 || (b[-5] & 0xf8) == 0x90))
+        return 1;
+    if (b[-3] == 0xff && (b[-2] & 0xf8) == 0x50 && b[-2] != 0x54)
+        return 1;
+    if (b[-2] == 0xff &&
+        ((b[-1] & 0xf8) == 0xd0 || ((b[-1] & 0xf8) == 0x10 && b[-1] != 0x14 && b[-1] != 0x15)))
+        return 1;
+    return 0;
+}
 // Size of the extended register save area used by rt_arch_async_preempt.
 extern uint64_t rt_arch_xsave_size;
 extern _Bool rt_arch_have_xsave;

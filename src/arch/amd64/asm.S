@@ -144,6 +144,7 @@ rt_arch_async_preempt:
 	jmp	2f
 1:	fxsave64 (%rsp)
 2:	cld
+	leaq	128(%rbx), %rdi		// the slot of the return pc, above the 16 saved words
 	callq	rt_async_preempt2
 	cmpb	$0, rt_arch_have_xsave(%rip)
 	je	3f
@@ -172,5 +173,23 @@ rt_arch_async_preempt:
 	retq	$128
 	.cfi_endproc
 	.size	rt_arch_async_preempt, .-rt_arch_async_preempt
+
+// rt_arch_preempt_trap: reached by a "ret" whose return address the SIGURG
+// handler redirected (see preempt.c). rsp is the caller's, just after its
+// call; the caller's red zone holds nothing live across a call, so it is
+// skipped as rt_arch_async_preempt's "ret $128" expects, and the return
+// slot is pushed as 0 for rt_async_preempt2 to fill. lea and push leave the
+// flags and every register alone.
+	.globl	rt_arch_preempt_trap
+	.hidden	rt_arch_preempt_trap
+	.type	rt_arch_preempt_trap, @function
+	.p2align 4
+rt_arch_preempt_trap:
+	.cfi_startproc
+	leaq	-128(%rsp), %rsp
+	pushq	$0
+	jmp	rt_arch_async_preempt
+	.cfi_endproc
+	.size	rt_arch_preempt_trap, .-rt_arch_preempt_trap
 
 	.section .note.GNU-stack,"",@progbits

@@ -72,6 +72,7 @@ static struct {
     struct sigaction old[NSIG]; // [const] actions before rt_signal_init
 } sigs;
 
+static bool no_context_rewrite;  // [const after init] under Valgrind: trap only
 static _Atomic int crashing;     // a thread is printing a fatal report
 static _Atomic int crashing_tid; // ... this one
 
@@ -449,7 +450,16 @@ sigurg(ucontext_t *uc)
     // Running on the goroutine's own stack (not g0, not a nested handler).
     if (sp <= gp->stack_lo || sp > gp->stack_hi || !stack_has_room(gp, sp))
         return;
-    if (!rt_async_safe_pc(pc))
+    if (!rt_async_safe_pc(pc)) {
+        // libc or another shared object: preempt when it returns to the
+        // program (src/sched/preempt.c). The runtime's own code yields at its
+        // entry points.
+        if (!in_runtime_pc(pc))
+            rt_preempt_trap_arm(gp, pc, sp);
+        return;
+    }
+    rt_preempt_trap_forget(gp, sp);
+    if (no_context_rewrite)
         return;
     // Make the interrupted code "call" rt_arch_async_preempt, past its red zone.
     sp -= RT_ARCH_REDZONE + 8;
@@ -560,14 +570,14 @@ rt_signal_init(void)
     find_text();
     if (pthread_sigmask(SIG_SETMASK, NULL, &boot_sigmask) != 0)
         rt_throw("signal: pthread_sigmask failed");
-    // Async preemption is off under Valgrind, as with GODEBUG=asyncpreemptoff=1:
-    // sigurg "calls" rt_arch_async_preempt by writing a return address below
-    // the interrupted sp, under the red zone, which memcheck rightly reports
-    // as an invalid write to the stack (and it runs one thread at a time, so
-    // cooperative preemption loses nothing there). Loops without calls then
-    // spin as in Go with asyncpreemptoff=1.
+    // Under Valgrind sigurg never rewrites the context: "calling"
+    // rt_arch_async_preempt writes a return address below the interrupted sp,
+    // under the red zone, which memcheck rightly reports as an invalid write
+    // to the stack. Loops without calls then spin as in Go with
+    // asyncpreemptoff=1; the return trap (a store to a live return slot) and
+    // the entry points still preempt the rest.
     if (RUNNING_ON_VALGRIND)
-        rt_debug.asyncpreemptoff = 1;
+        no_context_rewrite = true;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sighandler;
