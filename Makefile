@@ -5,7 +5,8 @@
 #   make check      release build + all tests, then asan, tsan (api, stress),
 #                   ubsan, and valgrind over the tests labelled valgrind
 #   make bench      gort against Go (bench/run.py), table in build/release/bench.md;
-#                   memory workloads (bench/run_mem.py) in build/release/bench-mem.md
+#                   memory workloads (bench/run_mem.py) in build/release/bench-mem.md;
+#                   network servers (bench/run_net.py, wrk) in build/release/bench-net.md
 #   make install PREFIX=dir
 #   make format     clang-format -i over src include tests bench examples
 #   make clean
@@ -15,7 +16,7 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 DEMO_GODEBUG ?= boottrace=1,schedtrace=100
 DEB_PACKAGES := cmake make gcc clang clang-format valgrind pkg-config python3 golang-go time \
-	libgc-dev libmimalloc-dev
+	libgc-dev libmimalloc-dev wrk
 FORMAT_DIRS := src include tests bench examples tools
 
 .PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
@@ -89,6 +90,7 @@ check-gcmodes:
 bench: deps release
 	python3 bench/run.py --build-dir build/release --out build/release/bench.md
 	python3 bench/run_mem.py --build-dir build/release --out build/release/bench-mem.md
+	python3 bench/run_net.py --build-dir build/release --out build/release/bench-net.md
 
 install: release
 	cmake --install build/release --prefix $(PREFIX)
