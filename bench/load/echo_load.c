@@ -45,18 +45,18 @@ enum {
 
 typedef struct Conn {
     int fd;
-    size_t got;       // bytes of the echo received so far
-    int64_t sent_at;  // when the message went out
-    unsigned seq;     // the message's pattern
+    size_t got;      // bytes of the echo received so far
+    int64_t sent_at; // when the message went out
+    unsigned seq;    // the message's pattern
 } Conn;
 
 typedef struct Thread {
     pthread_t tid;
     Conn *conns;
     int nconns;
-    uint64_t count;   // round trips in the measured window
+    uint64_t count; // round trips in the measured window
     uint64_t errors;
-    uint32_t *hist;   // [NBUCKETS] latencies in the window
+    uint32_t *hist; // [NBUCKETS] latencies in the window
 } Thread;
 
 static struct sockaddr_storage target; // [const] after main's setup
