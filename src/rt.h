@@ -352,6 +352,9 @@ void rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs);
 void rt_gc_suspend_self(void);
 // Wakes an idle P to run work if there is an idle P and no spinning M.
 void rt_wakep(void);
+// Queues n goroutines made ready by the poller (linked by schedlink, still
+// G_WAITING) and starts Ms for idle Ps (Go's injectglist). g0 or sysmon.
+void rt_sched_injectglist(G *list, int32_t n);
 uint32_t rt_fastrand(void);
 static inline uint32_t
 rt_fastrandn(uint32_t n)

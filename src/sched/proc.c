@@ -24,6 +24,7 @@
 // Locks: sched.lock guards the idle M and P lists and the global queue;
 // sched.gflock the global free Gs; rt_allglock the allg list. Lock order:
 // sched.lock before gflock and allglock (docs/locking.md).
+#include "netpoll/netpoll.h"
 #include "rt.h"
 #include "time/timer.h"
 
@@ -958,6 +959,17 @@ rt_sched_timer_wake(int64_t when)
 {
     if (!atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
         return;
+    // An M blocked in the poller until a later time (or until an event):
+    // break its wait, so that it re-computes the next timer (Go's
+    // wakeNetPoller).
+    if (rt_netpoll_inited() &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_acquire) == 0) {
+        int64_t until = atomic_load_explicit(&rt_netpoll_polluntil, memory_order_relaxed);
+        if (until == 0 || until > when) {
+            rt_netpoll_break();
+            return;
+        }
+    }
     M *wake = NULL;
     rt_lock(&rt_sched.lock);
     M *ts = rt_sched.timed_sleeper;
@@ -1000,6 +1012,8 @@ rt_checkdead(void)
             return;
     if (rt_timers_pending())
         return;
+    if (rt_netpoll_waiters() > 0)
+        return; // a descriptor may become ready
     if (rt_sched.main_goexited && rt_gcount() == 0)
         rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
     rt_fatal("all goroutines are asleep - deadlock!");
@@ -1076,6 +1090,64 @@ stealwork(int64_t *now, bool *inherit)
     return NULL;
 }
 
+// Queues the goroutines of list (linked by schedlink, still G_WAITING, n of
+// them), as Go's injectglist: without a P all go to the global queue and an
+// M starts for each idle P they can use; with one, as many as there are idle
+// Ps go to the global queue (and Ms start for them), the rest to this P.
+void
+rt_sched_injectglist(G *list, int32_t n)
+{
+    if (list == NULL)
+        return;
+    for (G *gp = list; gp; gp = gp->schedlink) {
+        uint32_t w = G_WAITING;
+        if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE,
+                                                     memory_order_acq_rel, memory_order_relaxed))
+            rt_throw("injectglist: bad g->status");
+    }
+    M *m = rt_m();
+    P *pp = m ? m->p : NULL;
+    int32_t nglob = n;
+    if (pp) {
+        int32_t idle = atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed);
+        nglob = idle < n ? idle : n;
+    }
+    if (nglob > 0) {
+        rt_lock(&rt_sched.lock);
+        for (int32_t i = 0; i < nglob; i++) {
+            G *gp = list;
+            list = gp->schedlink;
+            globrunqput(gp);
+        }
+        rt_unlock(&rt_sched.lock);
+        for (int32_t i = 0; i < nglob; i++) {
+            if (atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) == 0)
+                break;
+            startm(NULL, false);
+        }
+    }
+    while (list) {
+        G *gp = list;
+        list = gp->schedlink;
+        runqput(pp, gp, false);
+    }
+}
+
+// The first goroutine of a poll's list runs here; the rest are queued.
+static G *
+netpoll_take(G *list, int32_t n)
+{
+    if (list == NULL)
+        return NULL;
+    G *gp = list;
+    rt_sched_injectglist(gp->schedlink, n - 1);
+    uint32_t w = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        rt_throw("findrunnable: bad g->status from netpoll");
+    return gp;
+}
+
 static G *
 findrunnable(bool *inherit)
 {
@@ -1098,6 +1170,17 @@ top:;
         if (gp) {
             *inherit = false;
             return gp;
+        }
+    }
+    // Goroutines whose descriptors are ready, before stealing (a look; none
+    // when an M blocks in the poller: it will see them).
+    if (rt_netpoll_inited() && rt_netpoll_waiters() > 0 &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed) != 0) {
+        int32_t n;
+        G *list = rt_netpoll(0, &n);
+        if (list) {
+            *inherit = false;
+            return netpoll_take(list, n);
         }
     }
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
@@ -1168,6 +1251,56 @@ top:;
         }
     }
     int64_t next = rt_timers_next();
+    if (rt_netpoll_inited()) {
+        // With a poller, the M with nothing to run blocks in it until the
+        // next timer, and an I/O event or rt_netpoll_break ends the wait.
+        if ((rt_netpoll_waiters() > 0 || next != 0) &&
+            atomic_exchange_explicit(&rt_netpoll_lastpoll, 0, memory_order_acq_rel) != 0) {
+            atomic_store_explicit(&rt_netpoll_polluntil, next, memory_order_release);
+            if (m->p)
+                rt_throw("findrunnable: netpoll with p");
+            if (m->spinning)
+                rt_throw("findrunnable: netpoll with spinning");
+            int64_t delay = -1;
+            if (next != 0) {
+                delay = next - rt_nanotime();
+                if (delay < 0)
+                    delay = 0;
+            }
+            int32_t n;
+            G *list = rt_netpoll(delay, &n);
+            atomic_store_explicit(&rt_netpoll_polluntil, 0, memory_order_relaxed);
+            atomic_store_explicit(&rt_netpoll_lastpoll, rt_nanotime(), memory_order_release);
+            rt_lock(&rt_sched.lock);
+            P *p2 = pidleget();
+            rt_unlock(&rt_sched.lock);
+            if (p2 == NULL) {
+                rt_sched_injectglist(list, n);
+                stopm();
+                goto top;
+            }
+            acquirep(p2);
+            // The poller runs every P's due timers, as the timer sleeper
+            // does: they may sit on an idle P that nobody else watches.
+            now = 0;
+            np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+            for (int32_t i = 0; i < np; i++)
+                run_timers(rt_allp[i], &now);
+            if (list) {
+                *inherit = false;
+                return netpoll_take(list, n);
+            }
+            goto top;
+        }
+        if (next != 0) {
+            // Another M polls: make sure it wakes for our timer.
+            int64_t until = atomic_load_explicit(&rt_netpoll_polluntil, memory_order_relaxed);
+            if (until == 0 || until > next)
+                rt_netpoll_break();
+        }
+        stopm();
+        goto top;
+    }
     if (next != 0) {
         bool sleeper_free;
         rt_lock(&rt_sched.lock);

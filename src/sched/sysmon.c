@@ -11,10 +11,12 @@
 //     goroutine too long; sysmon asks its M to preempt it (SIGURG, see
 //     src/os/linux/signal.c), and retries each round until it moves;
 //   - starts an M when a timer is due and a P is idle but nobody looks;
+//   - polls the network when nobody did for 10 ms (src/netpoll/netpoll.h);
 //   - prints GODEBUG=schedtrace lines;
 //   - returns long-idle cached goroutine stacks to the OS.
-// Later jobs (retaking Ps from blocking calls, netpoll, forced GC) hook in here.
+// Later jobs (retaking Ps from blocking calls, forced GC) hook in here.
 #include "gc/gc.h" // rt_gc_sysmon_tick
+#include "netpoll/netpoll.h"
 #include "rt.h"
 
 enum {
@@ -22,6 +24,7 @@ enum {
     SYSMON_MIN_US = 20,
     SYSMON_MAX_US = 10 * 1000,
     STACK_SCAVENGE_NS = 1000 * 1000 * 1000,
+    NETPOLL_NS = 10 * 1000 * 1000,
 };
 
 static int64_t lasttrace;
@@ -126,6 +129,18 @@ rt_sysmon(void)
         }
 
         rt_gc_sysmon_poll(); // a concurrent mark that nobody allocates to end
+        // Nobody polled the network for 10 ms (every M busy): look, and
+        // queue what became ready (Go's sysmon netpoll).
+        int64_t lastpoll = atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed);
+        if (rt_netpoll_inited() && lastpoll != 0 && lastpoll + NETPOLL_NS < now &&
+            atomic_compare_exchange_strong(&rt_netpoll_lastpoll, &lastpoll, now)) {
+            int32_t n;
+            G *list = rt_netpoll(0, &n);
+            if (list) {
+                rt_sched_injectglist(list, n);
+                idle = 0;
+            }
+        }
 
         if (retake(now) > 0)
             idle = 0;
