@@ -175,30 +175,39 @@ struct G {
     Timer *sleep_timer;           // [owner] timer used by gort_sleep
     void *san_fiber;              // [owner] TSan fiber of this goroutine
     void *san_fake_stack;         // [owner] ASan fake stack save slot
+    int goerrno;                  // [owner] errno while switched out (saved by mcall)
+    M *lockedm;                   // [owner] gort_lock_os_thread: the only M it may run on
+    // gort_syscall_enter (src/sched/syscall.c, asm.S): the caller's sp and
+    // callee-saved registers at the call, from which the collector scans a
+    // G_SYSCALL goroutine without stopping its thread. [owner, written
+    // before status becomes G_SYSCALL, read by the collector while it is]
+    uintptr_t syscallsp;
+    uintptr_t syscallregs[RT_ARCH_NCALLEE];
 };
 
 // ---- M ------------------------------------------------------------------
 
 struct M {
-    G *g0;                            // [const] scheduler context on the thread's own stack
-    G *curg;                          // [owner] the user goroutine running now, or NULL on g0
-    P *p;                             // [owner] attached P, or NULL
-    P *nextp;                         // [lock: sched.lock] P handed over by the waker
-    int64_t id;                       // [const]
-    int32_t locks;                    // [owner] >0: holds runtime locks; no async preemption
-    bool spinning;                    // [owner] looking for work without any
-    bool is_sysmon;                   // [const]
-    Note park;                        // sleeps here when idle
-    M *schedlink;                     // [lock: sched.lock] idle M list
-    M *alllink;                       // [const after link] list of all Ms
-    int tid;                          // [const] kernel thread id
-    uint64_t fastrand;                // [owner] per-M random state
-    void *signal_stack;               // [const] sigaltstack area
-    uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
-    uintptr_t g0_stack_hi;            //
-    _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
-    RtArchFPCtl fpctl;                // [owner] thread's floating-point control state (asm.S)
-    void *san_fiber;                  // [owner] TSan fiber of g0
+    G *g0;                 // [const] scheduler context on the thread's own stack
+    G *curg;               // [owner] the user goroutine running now, or NULL on g0
+    P *p;                  // [owner] attached P, or NULL
+    P *nextp;              // [lock: sched.lock] P handed over by the waker
+    int64_t id;            // [const]
+    int32_t locks;         // [owner] >0: holds runtime locks; no async preemption
+    bool spinning;         // [owner] looking for work without any
+    bool is_sysmon;        // [const]
+    Note park;             // sleeps here when idle
+    M *schedlink;          // [lock: sched.lock] idle M list
+    M *alllink;            // [const after link] list of all Ms
+    int tid;               // [const] kernel thread id
+    uint64_t fastrand;     // [owner] per-M random state
+    void *signal_stack;    // [const] sigaltstack area
+    uintptr_t g0_stack_lo; // [const] bounds of the OS thread's stack
+    uintptr_t g0_stack_hi; //
+    _Atomic uint32_t
+            preempt_pending; // [atomic] 1: a SIGURG is in flight; RT_M_INSYSCALL: none may be sent
+    RtArchFPCtl fpctl;       // [owner] thread's floating-point control state (asm.S)
+    void *san_fiber;         // [owner] TSan fiber of g0
     // rt_park hands these to g0 (park_m).
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
     void *waitlock;                        // [owner]
@@ -209,6 +218,11 @@ struct M {
     bool gc_pending; // [owner] asked while holding locks: suspend at the last unlock
     uintptr_t gc_sp; // [owner, read with the world stopped] 0 unless suspended
     uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner, read with the world stopped]
+    // System calls (src/sched/syscall.c).
+    P *oldp; // [owner] the P left in P_SYSCALL by gort_syscall_enter
+    // gort_lock_os_thread: the G wired to this M, and the nesting count.
+    G *lockedg;         // [owner]
+    uint32_t lockedext; // [owner]
 };
 
 // ---- P ------------------------------------------------------------------
@@ -224,13 +238,16 @@ enum PStatus {
 #define RUNQ_SIZE 256
 
 struct P {
-    int32_t id;                  // [const]
-    _Atomic uint32_t status;     // [atomic] enum PStatus
-    M *m;                        // [owner] back link to the M holding it
-    P *link;                     // [lock: sched.lock] idle P list
-    uint32_t schedtick;          // [owner] incremented on every schedule
-    _Atomic uint32_t sysmontick; // [sysmon] last schedtick sysmon saw
-    int64_t sysmonwhen;          // [sysmon] when sysmon saw it
+    int32_t id;                   // [const]
+    _Atomic uint32_t status;      // [atomic] enum PStatus
+    M *m;                         // [owner] back link to the M holding it
+    P *link;                      // [lock: sched.lock] idle P list
+    uint32_t schedtick;           // [owner] incremented on every schedule
+    _Atomic uint32_t syscalltick; // [atomic] incremented at every system call entry and retake
+    _Atomic uint32_t sysmontick;  // [sysmon] last schedtick sysmon saw
+    int64_t sysmonwhen;           // [sysmon] when sysmon saw it
+    uint32_t sysmon_syscalltick;  // [sysmon] last syscalltick sysmon saw
+    int64_t sysmon_syscallwhen;   // [sysmon] when sysmon saw it
     // Lock-free local run queue: the owner puts at tail, anyone takes from head.
     _Atomic uint32_t runqhead;    // [atomic]
     _Atomic uint32_t runqtail;    // [atomic]
@@ -260,6 +277,7 @@ typedef struct Sched {
     Lock lock;                   // guards all fields tagged [lock] below
     M *midle;                    // [lock] idle Ms
     int32_t nmidle;              // [lock]
+    int32_t nmidlelocked;        // [lock] Ms of locked goroutines waiting for them (stoplockedm)
     int32_t mcount;              // [lock] Ms created
     int64_t mnext;               // [lock] next M id
     P *pidle;                    // [lock] idle Ps
@@ -368,6 +386,28 @@ Sudog *rt_sudog_acquire(void);
 void rt_sudog_release(Sudog *s);
 // Deadlock check: called when an M finds nothing to run.
 void rt_checkdead(void);
+// ---- System calls and locked threads (src/sched/syscall.c, proc.c) ----------
+// A P taken from a system call (sysmon's retake, gort_syscall_enter_block),
+// or given up by an M that must sleep: starts an M for it when there is work,
+// else idles it (Go's handoffp). pp is owned by no M.
+void rt_handoffp(P *pp);
+// gort_syscall_exit's slow path, for exitsyscall: on g0, runs the goroutine on
+// an idle P, or queues it globally and parks the thread.
+void rt_exitsyscall_park(void);
+// Takes an idle P for the calling M (exitsyscall's second chance); false if none.
+bool rt_exitsyscall_pidle(void);
+// gort_syscall_enter found a stop-the-world pending: stop pp (P_SYSCALL).
+void rt_entersyscall_gcwait(P *pp);
+bool rt_runqempty(P *pp);
+// Signal protocol against the system-call path: before sending SIGURG for
+// any reason, a sender moves m->preempt_pending from 0 to 1; the handler
+// moves it back. gort_syscall_enter moves it from 0 to RT_M_INSYSCALL
+// (waiting out a signal in flight), so no signal is sent to a thread inside
+// the system-call path. True if the caller may send.
+enum { RT_M_INSYSCALL = 2 };
+bool rt_signal_claim(M *mp);
+// The handler's side: a claimed signal arrived (leaves RT_M_INSYSCALL alone).
+void rt_signal_done(M *mp);
 // Boot: creates the first GOMAXPROCS Ps and gives P0 to m0.
 void rt_procinit(int32_t nprocs);
 // sysmon (src/sched/sysmon.c): runs on its own M without a P.
