@@ -63,6 +63,18 @@ static _Atomic int32_t nwaiters;      // [atomic] goroutines parked on descripto
 
 static void deadline_fire(void *arg, int64_t now);
 
+// The last waiter left without the poller's help (a deadline, a close, a
+// look by another M): an M blocked in the poller with no timer to wake it
+// would then block for nothing, and, counted as running, keep rt_checkdead
+// from ever seeing a deadlock. Break its wait so it re-decides.
+static void
+poller_recheck(void)
+{
+    if (atomic_load(&nwaiters) == 0 && atomic_load(&rt_netpoll_lastpoll) == 0 &&
+        atomic_load(&rt_netpoll_polluntil) == 0)
+        rt_os_netpoll_break();
+}
+
 // ---- setup ---------------------------------------------------------------------
 
 bool
@@ -354,6 +366,8 @@ rt_netpoll_set_deadline(PollDesc *pd, int64_t d, int mode)
     for (int i = 0; i < 3; i++)
         if (wake[i])
             rt_ready(wake[i], false);
+    if (wake[0] || wake[1] || wake[2])
+        poller_recheck();
 }
 
 // A deadline timer fired (g0 or sysmon, no locks held).
@@ -382,6 +396,8 @@ deadline_fire(void *arg, int64_t now)
         rt_ready(wake, false);
     if (wake2)
         rt_ready(wake2, false);
+    if (wake || wake2)
+        poller_recheck();
 }
 
 void
@@ -403,6 +419,8 @@ rt_netpoll_evict(PollDesc *pd)
         rt_ready(r, false);
     if (w)
         rt_ready(w, false);
+    if (r || w)
+        poller_recheck();
 }
 
 // ---- polling -------------------------------------------------------------------
@@ -449,6 +467,8 @@ rt_netpoll(int64_t delay, int32_t *n)
         return NULL;
     ReadyList l = {NULL, 0};
     rt_os_netpoll_wait(delay, ready_cb, &l);
+    if (delay == 0 && l.n > 0)
+        poller_recheck();
     *n = l.n;
     return l.head;
 }
