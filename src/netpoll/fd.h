@@ -9,14 +9,14 @@
 // On the gort heap; a finalizer closes it. Fields are [const] after
 // rt_fd_new unless tagged.
 struct gort_fd {
-    int sysfd;               // the descriptor; closed at the last reference after close
-    bool is_sock;            // writes use send(MSG_NOSIGNAL)
-    _Atomic uint32_t state;  // [atomic] FD_CLOSED bit | operations in flight
-    uint32_t rsema;          // [sema] 1 while no reader is inside: readers one at a time
-    uint32_t wsema;          // [sema] the same for writers
-    PollDesc *pd;            // poll descriptor; NULL: not pollable (a regular file);
-                             // [owner: the last reference] cleared at destroy
-    char *unlink_path;       // "unix" listener: the socket file removed at close
+    int sysfd;              // the descriptor; closed at the last reference after close
+    bool is_sock;           // writes use send(MSG_NOSIGNAL)
+    _Atomic uint32_t state; // [atomic] FD_CLOSED bit | operations in flight
+    uint32_t rsema;         // [sema] 1 while no reader is inside: readers one at a time
+    uint32_t wsema;         // [sema] the same for writers
+    PollDesc *pd;           // poll descriptor; NULL: not pollable (a regular file);
+                            // [owner: the last reference] cleared at destroy
+    char *unlink_path;      // "unix" listener: the socket file removed at close
 };
 
 // Wraps fd (nonblock_set: it is already O_NONBLOCK). NULL with errno set.

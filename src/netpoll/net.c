@@ -336,7 +336,8 @@ static int
 connect_fd(gort_fd *f, Addr *a, int64_t deadline)
 {
     int r;
-    while ((r = connect(f->sysfd, (struct sockaddr *)&a->sa, a->len)) < 0 && gort_errno() == EINTR) {
+    while ((r = connect(f->sysfd, (struct sockaddr *)&a->sa, a->len)) < 0 &&
+           gort_errno() == EINTR) {
     }
     if (r == 0)
         return 0;

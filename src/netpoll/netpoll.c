@@ -24,10 +24,10 @@ enum {
 // A deadline timer: the Timer's arg points here, to find the PollDesc and
 // the seq this arming belongs to.
 typedef struct PDTimer {
-    Timer t;          // [lock: pd->lock] armed and reset under it
-    PollDesc *pd;     // [const]
-    uint32_t seq;     // [lock: pd->lock] rseq/wseq when armed
-    bool read;        // [const] which direction
+    Timer t;      // [lock: pd->lock] armed and reset under it
+    PollDesc *pd; // [const]
+    uint32_t seq; // [lock: pd->lock] rseq/wseq when armed
+    bool read;    // [const] which direction
 } PDTimer;
 
 struct PollDesc {

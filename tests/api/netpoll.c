@@ -425,7 +425,7 @@ test_regular_file(void)
     CHECK_EQ(gort_fd_read(f, b, sizeof b), 8);
     CHECK(memcmp(b, "filedata", 8) == 0);
     CHECK_EQ(gort_fd_read(f, b, sizeof b), 0);
-    CHECK_EQ(gort_fd_wait(f, GORT_READ), 0); // always ready
+    CHECK_EQ(gort_fd_wait(f, GORT_READ), 0);  // always ready
     CHECK_EQ(gort_fd_set_deadline(f, 1), -1); // files have no deadlines
     CHECK_EQ(gort_fd_close(f), 0);
 }
