@@ -188,26 +188,26 @@ struct G {
 // ---- M ------------------------------------------------------------------
 
 struct M {
-    G *g0;                 // [const] scheduler context on the thread's own stack
-    G *curg;               // [owner] the user goroutine running now, or NULL on g0
-    P *p;                  // [owner] attached P, or NULL
-    P *nextp;              // [lock: sched.lock] P handed over by the waker
-    int64_t id;            // [const]
-    int32_t locks;         // [owner] >0: holds runtime locks; no async preemption
-    bool spinning;         // [owner] looking for work without any
-    bool is_sysmon;        // [const]
-    Note park;             // sleeps here when idle
-    M *schedlink;          // [lock: sched.lock] idle M list
-    M *alllink;            // [const after link] list of all Ms
-    int tid;               // [const] kernel thread id
-    uint64_t fastrand;     // [owner] per-M random state
-    void *signal_stack;    // [const] sigaltstack area
-    uintptr_t g0_stack_lo; // [const] bounds of the OS thread's stack
-    uintptr_t g0_stack_hi; //
-    _Atomic uint32_t
-            preempt_pending; // [atomic] 1: a SIGURG is in flight; RT_M_INSYSCALL: none may be sent
-    RtArchFPCtl fpctl;       // [owner] thread's floating-point control state (asm.S)
-    void *san_fiber;         // [owner] TSan fiber of g0
+    G *g0;                            // [const] scheduler context on the thread's own stack
+    G *curg;                          // [owner] the user goroutine running now, or NULL on g0
+    P *p;                             // [owner] attached P, or NULL
+    P *nextp;                         // [lock: sched.lock] P handed over by the waker
+    int64_t id;                       // [const]
+    int32_t locks;                    // [owner] >0: holds runtime locks; no async preemption
+    bool spinning;                    // [owner] looking for work without any
+    bool is_sysmon;                   // [const]
+    Note park;                        // sleeps here when idle
+    M *schedlink;                     // [lock: sched.lock] idle M list
+    M *alllink;                       // [const after link] list of all Ms
+    int tid;                          // [const] kernel thread id
+    uint64_t fastrand;                // [owner] per-M random state
+    void *signal_stack;               // [const] sigaltstack area
+    uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
+    uintptr_t g0_stack_hi;            //
+    _Atomic uint32_t preempt_pending; // [atomic] 1: SIGURG in flight; RT_M_INSYSCALL: in a call
+    RtArchFPCtl fpctl;                // [owner] thread's floating-point control state (asm.S)
+    int *errnop;                      // [const] this thread's errno (set by minit)
+    void *san_fiber;                  // [owner] TSan fiber of g0
     // rt_park hands these to g0 (park_m).
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
     void *waitlock;                        // [owner]

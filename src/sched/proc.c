@@ -245,7 +245,7 @@ mcall(void (*fn)(G *), bool dying)
     G *gp = m->curg;
     // errno belongs to the goroutine: kept here while it is switched out,
     // put back on whichever thread runs it next (execute).
-    gp->goerrno = errno;
+    gp->goerrno = *m->errnop;
     san_to_g0(m, gp, dying);
     rt_arch_mcall(&gp->sched, m->g0->sched.sp, (void (*)(void *))fn, gp, &m->fpctl);
     san_on_g(gp);
@@ -784,6 +784,9 @@ static void
 minit(M *m)
 {
     rt_arch_tls_set(m);
+    // The address is fixed for the thread: mcall and execute move a
+    // goroutine's errno with a plain load and store, no libc call.
+    m->errnop = &errno;
     RT_STORE(m->tid, rt_os_gettid()); // the collector's stopper peeks at it
     rt_os_thread_stack(&m->g0_stack_lo, &m->g0_stack_hi);
     uintptr_t sp = rt_arch_getsp();
@@ -1051,7 +1054,7 @@ execute(G *gp, bool inherit)
             rt_stack_alloc(gp);
         rt_arch_gobuf_init(&gp->sched, gp->stack_hi, goentry, gp);
     }
-    errno = gp->goerrno;
+    *m->errnop = gp->goerrno;
     san_to_g(m, gp);
     rt_arch_gogo(&gp->sched, &m->fpctl);
 }
