@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gort.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SEC ((int64_t)1000000000)
@@ -518,6 +520,58 @@ test_finalizer(void)
     close(wfd);
 }
 
+// ---- deadlock detection is not fooled by descriptor waiters --------------------
+
+typedef struct Outside {
+    int wfd;
+    gort_fd *r;
+    gort_chan *got;
+} Outside;
+
+// A thread gort does not know writes after a while: until then every
+// goroutine is parked (main on a channel, the reader on the pipe) and no
+// timer is armed, so only the descriptor can end the wait.
+static void *
+outside_writer(void *arg)
+{
+    Outside *o = arg;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (write(o->wfd, "w", 1) != 1)
+        abort();
+    return NULL;
+}
+
+static void
+pipe_reader(void *arg)
+{
+    Outside *o = arg;
+    char b = 0;
+    ssize_t n = gort_fd_read(o->r, &b, 1);
+    int ok = n == 1 && b == 'w';
+    gort_chan_send(o->got, &ok);
+}
+
+static void
+test_not_deadlocked(void)
+{
+    int p[2];
+    CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+    Outside *o = gort_alloc(sizeof *o);
+    o->wfd = p[1];
+    o->r = gort_fd_open(p[0]);
+    o->got = gort_chan_make(sizeof(int), 0);
+    gort_go(pipe_reader, o);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, outside_writer, o), 0);
+    int ok = 0;
+    gort_chan_recv(o->got, &ok); // not "all goroutines are asleep"
+    CHECK(ok);
+    pthread_join(t, NULL);
+    gort_fd_close(o->r);
+    close(p[1]);
+}
+
 int
 main(void)
 {
@@ -534,5 +588,6 @@ main(void)
     RUN(test_regular_file);
     RUN(test_gc_parked);
     RUN(test_finalizer);
+    RUN(test_not_deadlocked);
     return harness_summary();
 }
