@@ -19,6 +19,10 @@
 // (a goroutine semaphore each), so each direction of the PollDesc has at most
 // one waiter, and concurrent writers' bytes do not interleave.
 //
+// gort_fd_wait is for C libraries with poll(2) habits: it is level-triggered
+// (a look with poll(2) first, then the poller's edge), so a descriptor with
+// unread bytes is ready even though its edge was consumed before.
+//
 // SIGPIPE: a write to a socket uses send(MSG_NOSIGNAL); to anything else
 // (a pipe) it runs with SIGPIPE blocked on the thread and, when it failed
 // with EPIPE, takes the signal it raised off the thread with sigtimedwait
@@ -228,6 +232,8 @@ sys_write(gort_fd *f, const void *buf, size_t n)
 
 // ---- read, write, wait --------------------------------------------------------
 
+static int poll_now(int fd, int events);
+
 ssize_t
 gort_fd_read(gort_fd *f, void *buf, size_t n)
 {
@@ -314,10 +320,23 @@ gort_fd_wait(gort_fd *f, int events)
     if (mode & GORT_WRITE)
         rt_semacquire(&f->wsema, false, WAIT_IO);
     int e = 0;
-    if (f->pd)
-        e = rt_netpoll_wait(f->pd, mode); // 0 at once if readiness is pending
-    else if (atomic_load(&f->state) & FD_CLOSED)
+    if (f->pd) {
+        // Level-triggered, as poll(2): a descriptor with unread bytes (or
+        // room to write) is ready now, whatever edges were consumed before.
+        while ((e = rt_netpoll_check(f->pd, mode)) == 0) {
+            int ready = poll_now(f->sysfd, mode);
+            if (ready != 0) {
+                if (ready < 0)
+                    e = gort_errno();
+                break;
+            }
+            e = rt_netpoll_wait(f->pd, mode);
+            if (e)
+                break;
+        }
+    } else if (atomic_load(&f->state) & FD_CLOSED) {
         e = ECANCELED; // a file is always ready
+    }
     if (mode & GORT_WRITE)
         rt_semrelease(&f->wsema, false);
     if (mode & GORT_READ)

@@ -263,6 +263,12 @@ block_commit(G *gp, void *arg)
 }
 
 int
+rt_netpoll_check(PollDesc *pd, int mode)
+{
+    return checkerr(pd, mode);
+}
+
+int
 rt_netpoll_reset(PollDesc *pd, int mode)
 {
     int e = checkerr(pd, mode);

@@ -80,6 +80,8 @@ void rt_netpoll_close(PollDesc *pd);
 // Close, step 3: pd goes back to the cache; late events for it are dropped.
 void rt_netpoll_free(PollDesc *pd);
 
+// 0, or ECANCELED (closing) / ETIMEDOUT (the deadline of mode has passed).
+int rt_netpoll_check(PollDesc *pd, int mode);
 // Before an operation: 0, or ECANCELED / ETIMEDOUT; forgets stale readiness.
 int rt_netpoll_reset(PollDesc *pd, int mode);
 // Parks until pd is ready for mode (PD_READ, PD_WRITE or both: either):

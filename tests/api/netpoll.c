@@ -373,6 +373,16 @@ test_fd_wait(void)
     gort_go(write_later, l);
     CHECK_EQ(gort_fd_wait(r, GORT_READ | GORT_WRITE), 0);
     CHECK_EQ(read(gort_fd_sysfd(r), &b, 1), 1);
+    // Level-triggered, as poll(2): bytes left unread keep it ready, though
+    // the poller reported them once already.
+    char big[8192];
+    memset(big, 'b', sizeof big);
+    CHECK_EQ(gort_fd_write(w, big, sizeof big), (long long)sizeof big);
+    gort_fd_set_read_deadline(r, gort_nanotime() + 600 * SEC); // a guard only
+    CHECK_EQ(gort_fd_wait(r, GORT_READ), 0);
+    CHECK_EQ(read(gort_fd_sysfd(r), big, 4096), 4096);
+    CHECK_EQ(gort_fd_wait(r, GORT_READ), 0);
+    CHECK_EQ(read(gort_fd_sysfd(r), big, 4096), 4096);
     gort_fd_set_read_deadline(r, gort_nanotime() + 20 * MS);
     CHECK_EQ(gort_fd_wait(r, GORT_READ), -1);
     CHECK_EQ(gort_errno(), ETIMEDOUT);
