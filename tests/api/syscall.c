@@ -339,6 +339,11 @@ test_gc_in_syscalls(void)
             memset(g, 0xa5, OBJ_WORDS * sizeof(uintptr_t));
         }
     }
+    // Stop the world the other way too (Ps in calls are stopped, not
+    // waited for), growing and shrinking the P set under the calls.
+    int prev = gort_gomaxprocs(3);
+    gort_gc();
+    CHECK_EQ(gort_gomaxprocs(prev), 3);
     char buf[128];
     memset(buf, 'z', sizeof buf);
     for (long left = n; left > 0;) {
