@@ -1594,6 +1594,16 @@ rt_handoffp(P *pp)
         startm1(pp, false);
         goto out;
     }
+    // The last running P, goroutines parked on descriptors and nobody
+    // blocked in the poller: start an M on pp to poll (Go's handoffp rule).
+    if (rt_netpoll_waiters() > 0 &&
+        atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) ==
+                atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed) - 1 &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed) != 0) {
+        rt_unlock(&rt_sched.lock);
+        startm1(pp, false);
+        goto out;
+    }
     int64_t when = atomic_load_explicit(&pp->timer0when, memory_order_relaxed);
     pidleput(pp);
     rt_unlock(&rt_sched.lock);
