@@ -336,6 +336,42 @@ test_close_parked_write(void)
     gort_fd_close(ln);
 }
 
+// Names go through gort_getaddrinfo; an empty host listens on every
+// interface ("tcp": dual-stack where the kernel has IPv6, and an IPv4 peer
+// shows as IPv4, as in Go).
+static void
+test_names_and_wildcard(void)
+{
+    gort_fd *ln = gort_listen("tcp", ":0");
+    CHECK(ln != NULL);
+    char addr[128], port[16], dial[160], remote[128];
+    CHECK_EQ(gort_fd_local_addr(ln, addr, sizeof addr), 0);
+    CHECK(strncmp(addr, "[::]:", 5) == 0 || strncmp(addr, "0.0.0.0:", 8) == 0);
+    snprintf(port, sizeof port, "%s", strrchr(addr, ':') + 1);
+    snprintf(dial, sizeof dial, "127.0.0.1:%s", port);
+    gort_fd *c = gort_dial("tcp4", dial, gort_nanotime() + 60 * SEC);
+    CHECK(c != NULL);
+    gort_fd *a = gort_accept(ln);
+    CHECK(a != NULL);
+    CHECK_EQ(gort_fd_remote_addr(a, remote, sizeof remote), 0);
+    CHECK(strncmp(remote, "127.0.0.1:", 10) == 0);
+    gort_fd_close(a);
+    gort_fd_close(c);
+    // "localhost" resolves (to ::1 and/or 127.0.0.1); every address is tried.
+    snprintf(dial, sizeof dial, "localhost:%s", port);
+    c = gort_dial("tcp", dial, gort_nanotime() + 60 * SEC);
+    CHECK(c != NULL);
+    a = gort_accept(ln);
+    CHECK(a != NULL);
+    CHECK_EQ(gort_fd_write(c, "hi", 2), 2);
+    char b[2];
+    CHECK_EQ(gort_fd_read(a, b, 2), 2);
+    CHECK(memcmp(b, "hi", 2) == 0);
+    gort_fd_close(a);
+    gort_fd_close(c);
+    gort_fd_close(ln);
+}
+
 int
 main(void)
 {
@@ -346,5 +382,6 @@ main(void)
     RUN(test_refused);
     RUN(test_dial_deadline);
     RUN(test_close_parked_write);
+    RUN(test_names_and_wildcard);
     return harness_summary();
 }
