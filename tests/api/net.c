@@ -336,6 +336,44 @@ test_close_parked_write(void)
     gort_fd_close(ln);
 }
 
+// Read and write deadlines on a TCP connection: each expires on its own
+// direction, not before its time, and persists until moved.
+static void
+test_tcp_deadlines(void)
+{
+    gort_fd *ln = gort_listen("tcp", "127.0.0.1:0");
+    char addr[128];
+    gort_fd_local_addr(ln, addr, sizeof addr);
+    gort_fd *c = gort_dial("tcp", addr, 0);
+    gort_fd *a = gort_accept(ln);
+    CHECK(c && a);
+    char b[16];
+    int64_t t0 = gort_nanotime();
+    CHECK_EQ(gort_fd_set_read_deadline(a, t0 + 50 * MS), 0);
+    CHECK_EQ(gort_fd_read(a, b, sizeof b), -1);
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK(gort_nanotime() >= t0 + 50 * MS);
+    CHECK_EQ(gort_fd_write(a, "w", 1), 1); // the write side is not affected
+    CHECK_EQ(gort_fd_read(c, b, 1), 1);
+    // A write parked on full buffers runs into the write deadline.
+    static char chunk[1 << 16];
+    t0 = gort_nanotime();
+    CHECK_EQ(gort_fd_set_write_deadline(c, t0 + 50 * MS), 0);
+    ssize_t r;
+    while ((r = gort_fd_write(c, chunk, sizeof chunk)) == (ssize_t)sizeof chunk) {
+    }
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK(gort_nanotime() >= t0 + 50 * MS);
+    CHECK_EQ(gort_fd_write(c, "x", 1), -1); // persists until moved
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK_EQ(gort_fd_set_write_deadline(c, 0), 0);
+    CHECK_EQ(gort_fd_set_read_deadline(a, 0), 0);
+    CHECK(gort_fd_read(a, b, sizeof b) > 0); // cleared: I/O works again
+    gort_fd_close(a);
+    gort_fd_close(c);
+    gort_fd_close(ln);
+}
+
 // Names go through gort_getaddrinfo; an empty host listens on every
 // interface ("tcp": dual-stack where the kernel has IPv6, and an IPv4 peer
 // shows as IPv4, as in Go).
@@ -382,6 +420,7 @@ main(void)
     RUN(test_refused);
     RUN(test_dial_deadline);
     RUN(test_close_parked_write);
+    RUN(test_tcp_deadlines);
     RUN(test_names_and_wildcard);
     return harness_summary();
 }
