@@ -91,10 +91,14 @@ def to_ms(s):
 
 
 def run_wrk(port, conns, dur):
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{dur}s", "--latency",
-                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
-                         timeout=dur + 60).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{dur:g}s", "--latency",
+                        f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
+                       timeout=dur + 60)
+    out = p.stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not m:
+        raise RuntimeError(f"wrk failed: {out} {p.stderr}")
+    rps = float(m.group(1))
     p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errs = 0
@@ -108,7 +112,7 @@ def run_wrk(port, conns, dur):
 
 
 def run_echo_load(load, port, conns, size, dur):
-    out = subprocess.run([load, "-t", "2", "-c", str(conns), "-s", str(size), "-d", str(dur),
+    out = subprocess.run([load, "-t", "2", "-c", str(conns), "-s", str(size), "-d", f"{dur:g}",
                           "-w", "1", f"127.0.0.1:{port}"], capture_output=True, text=True,
                          timeout=dur + 120)
     kv = dict(line.split() for line in out.stdout.splitlines() if len(line.split()) == 2)
