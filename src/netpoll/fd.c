@@ -324,6 +324,8 @@ gort_fd_wait(gort_fd *f, int events)
         // Level-triggered, as poll(2): a descriptor with unread bytes (or
         // room to write) is ready now, whatever edges were consumed before.
         while ((e = rt_netpoll_check(f->pd, mode)) == 0) {
+            if (rt_netpoll_take_ready(f->pd, mode))
+                break; // an edge nobody consumed: ready without a look
             int ready = poll_now(f->sysfd, mode);
             if (ready != 0) {
                 if (ready < 0)
