@@ -343,6 +343,7 @@ test_close_parked(void)
 typedef struct Later {
     int fd;
     gort_fd *f;
+    gort_chan *done; // when set: told once the write has returned
 } Later;
 
 static void
@@ -354,6 +355,10 @@ write_later(void *arg)
         gort_fd_write(l->f, "k", 1);
     else
         CHECK_EQ(write(l->fd, "k", 1), 1);
+    if (l->done) {
+        int one = 1;
+        gort_chan_send(l->done, &one);
+    }
 }
 
 static void
@@ -405,8 +410,11 @@ test_wait_fd(void)
     // Ready later: parks.
     Later *l = gort_alloc(sizeof *l);
     l->fd = p[1];
+    l->done = gort_chan_make(sizeof(int), 1);
+    int v;
     gort_go(write_later, l);
     CHECK_EQ(gort_wait_fd(p[0], GORT_READ, gort_nanotime() + 60 * SEC), GORT_READ);
+    gort_chan_recv(l->done, &v); // its write(2) has returned: p[1] may be closed
     // Not kept registered: the caller closes it and its number is reused.
     close(p[0]);
     close(p[1]);
@@ -414,6 +422,7 @@ test_wait_fd(void)
     l->fd = p[1];
     gort_go(write_later, l);
     CHECK_EQ(gort_wait_fd(p[0], GORT_READ, 0), GORT_READ);
+    gort_chan_recv(l->done, &v);
     close(p[0]);
     close(p[1]);
     CHECK_EQ(gort_wait_fd(p[0], GORT_READ, 0), -1);
