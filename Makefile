@@ -5,7 +5,8 @@
 #   make check      release build + all tests, then asan, tsan (api, stress),
 #                   ubsan, and valgrind over the tests labelled valgrind
 #   make bench      gort against Go (bench/run.py), table in build/release/bench.md;
-#                   memory workloads (bench/run_mem.py) in build/release/bench-mem.md
+#                   memory workloads (bench/run_mem.py) in build/release/bench-mem.md;
+#                   network servers (bench/run_net.py, wrk) in build/release/bench-net.md
 #   make install PREFIX=dir
 #   make format     clang-format -i over src include tests bench examples
 #   make clean
@@ -96,6 +97,7 @@ check-gcmodes: deps
 bench: deps release
 	python3 bench/run.py --build-dir build/release --out build/release/bench.md
 	python3 bench/run_mem.py --build-dir build/release --out build/release/bench-mem.md
+	python3 bench/run_net.py --build-dir build/release --out build/release/bench-net.md
 
 install: release
 	cmake --install build/release --prefix $(PREFIX)

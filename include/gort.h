@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
+
+struct addrinfo; /* <netdb.h> */
 
 #ifdef __cplusplus
 extern "C" {
@@ -155,6 +158,69 @@ typedef struct gort_memstats {
     double gc_cpu_fraction;
 } gort_memstats;
 GORT_API void gort_read_memstats(gort_memstats *out);
+
+/* ---- System calls, file descriptors and the network --------------------
+ *
+ * A goroutine that blocks in the kernel never holds up the others. Functions
+ * here return -1 (or NULL) and set errno on failure; errno belongs to the
+ * goroutine (it survives parking and moving to another thread). Deadlines are
+ * absolute gort_nanotime() values; 0 clears one; one already past makes the
+ * next operation fail at once with ETIMEDOUT (Go's "i/o timeout"). An
+ * operation on a closed gort_fd, or parked on one when it is closed, fails
+ * with ECANCELED (Go's "use of closed network connection"). Writes never
+ * raise SIGPIPE: they fail with EPIPE. EINTR is retried inside.
+ */
+
+/* Blocking calls gort does not wrap (a C library's own read, a DNS lookup):
+   sysmon hands the P to another thread when the call outlasts a sysmon tick
+   (Go's entersyscall/exitsyscall). No other gort call in between; errno kept.
+   Between the two the goroutine stays on its thread. */
+GORT_API void gort_syscall_enter(void);
+GORT_API void gort_syscall_exit(void);
+GORT_API void gort_syscall_enter_block(void); /* hand the P off at once */
+
+enum { GORT_READ = 1, GORT_WRITE = 2 };
+typedef struct gort_fd gort_fd;         /* owned by the runtime; on the gort heap; an unreachable
+                                   one is closed by a finalizer */
+GORT_API gort_fd *gort_fd_open(int fd); /* takes ownership, O_NONBLOCK, registers it with the
+                                           poller; a regular file works through
+                                           gort_syscall_enter/exit */
+GORT_API int gort_fd_sysfd(const gort_fd *f);
+GORT_API ssize_t gort_fd_read(gort_fd *f, void *buf, size_t n);        /* parks until data: > 0,
+                                                                   0 at EOF, -1 on error */
+GORT_API ssize_t gort_fd_write(gort_fd *f, const void *buf, size_t n); /* parks until all n are
+                                           written; after a partial write and an error, the
+                                           count written with errno set; -1 if none */
+GORT_API int gort_fd_wait(gort_fd *f, int events); /* GORT_READ | GORT_WRITE: parks until
+                                           ready, then 0; may wake early (on EAGAIN, wait
+                                           again); deadlines apply per direction */
+GORT_API int gort_wait_fd(int fd, int events, int64_t deadline); /* a descriptor the caller
+                                           keeps: the ready events (> 0), or -1 with ETIMEDOUT
+                                           at the deadline (0: none) or EBADF; fd is not kept
+                                           registered after the call */
+GORT_API int gort_fd_set_deadline(gort_fd *f, int64_t when);     /* both directions */
+GORT_API int gort_fd_set_read_deadline(gort_fd *f, int64_t when);
+GORT_API int gort_fd_set_write_deadline(gort_fd *f, int64_t when);
+GORT_API int gort_fd_close(gort_fd *f); /* parked operations fail (ECANCELED); closing
+                                           again fails with ECANCELED */
+GORT_API int gort_fd_local_addr(gort_fd *f, char *buf, size_t n); /* "127.0.0.1:41234",
+                                                                     "[::1]:80", or a path */
+GORT_API int gort_fd_remote_addr(gort_fd *f, char *buf, size_t n);
+
+/* network: "tcp", "tcp4", "tcp6", "unix"; address "host:port", ":port", ":0",
+   "[::1]:port", or a path for "unix" */
+GORT_API gort_fd *gort_listen(const char *network, const char *address);
+GORT_API gort_fd *gort_accept(gort_fd *listener); /* parks until a connection */
+GORT_API gort_fd *gort_dial(const char *network, const char *address,
+                            int64_t deadline); /* 0: none */
+GORT_API int gort_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                              struct addrinfo **res); /* without holding a P; 0 or EAI_* */
+/* The calling goroutine's errno, read through a call the compiler cannot cache:
+   glibc declares __errno_location const, so after a parking call in the same
+   function a compiler may read errno through the old thread's address. */
+GORT_API int gort_errno(void);
+GORT_API void gort_lock_os_thread(void); /* runtime.LockOSThread (nests, as in Go) */
+GORT_API void gort_unlock_os_thread(void);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,14 @@ struct G {
     // that runs the goroutine, read by the trap stub on the same goroutine.
     uintptr_t trap_slot; // [owner] 0: no trap armed
     uintptr_t trap_ret;  // [owner]
+    int goerrno;                  // [owner] errno while switched out (saved by mcall)
+    M *lockedm;                   // [owner] gort_lock_os_thread: the only M it may run on
+    // gort_syscall_enter (src/sched/syscall.c, asm.S): the caller's sp and
+    // callee-saved registers at the call, from which the collector scans a
+    // G_SYSCALL goroutine without stopping its thread. [owner, written
+    // before status becomes G_SYSCALL, read by the collector while it is]
+    uintptr_t syscallsp;
+    uintptr_t syscallregs[RT_ARCH_NCALLEE];
 };
 
 // ---- M ------------------------------------------------------------------
@@ -202,8 +210,9 @@ struct M {
     void *signal_stack;               // [const] sigaltstack area
     uintptr_t g0_stack_lo;            // [const] bounds of the OS thread's stack
     uintptr_t g0_stack_hi;            //
-    _Atomic uint32_t preempt_pending; // [atomic] a preemption signal is in flight
+    _Atomic uint32_t preempt_pending; // [atomic] 1: SIGURG in flight; RT_M_INSYSCALL: in a call
     RtArchFPCtl fpctl;                // [owner] thread's floating-point control state (asm.S)
+    int *errnop;                      // [const] this thread's errno (set by minit)
     void *san_fiber;                  // [owner] TSan fiber of g0
     // rt_park hands these to g0 (park_m).
     bool (*waitunlockf)(G *gp, void *arg); // [owner]
@@ -215,6 +224,11 @@ struct M {
     bool gc_pending; // [owner] asked while holding locks: suspend at the last unlock
     uintptr_t gc_sp; // [owner, read with the world stopped] 0 unless suspended
     uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner, read with the world stopped]
+    // System calls (src/sched/syscall.c).
+    P *oldp; // [owner] the P left in P_SYSCALL by gort_syscall_enter
+    // gort_lock_os_thread: the G wired to this M, and the nesting count.
+    G *lockedg;         // [owner]
+    uint32_t lockedext; // [owner]
 };
 
 // ---- P ------------------------------------------------------------------
@@ -230,13 +244,16 @@ enum PStatus {
 #define RUNQ_SIZE 256
 
 struct P {
-    int32_t id;                  // [const]
-    _Atomic uint32_t status;     // [atomic] enum PStatus
-    M *m;                        // [owner] back link to the M holding it
-    P *link;                     // [lock: sched.lock] idle P list
-    uint32_t schedtick;          // [owner] incremented on every schedule
-    _Atomic uint32_t sysmontick; // [sysmon] last schedtick sysmon saw
-    int64_t sysmonwhen;          // [sysmon] when sysmon saw it
+    int32_t id;                   // [const]
+    _Atomic uint32_t status;      // [atomic] enum PStatus
+    M *m;                         // [owner] back link to the M holding it
+    P *link;                      // [lock: sched.lock] idle P list
+    uint32_t schedtick;           // [owner] incremented on every schedule
+    _Atomic uint32_t syscalltick; // [atomic] incremented at every system call entry and retake
+    _Atomic uint32_t sysmontick;  // [sysmon] last schedtick sysmon saw
+    int64_t sysmonwhen;           // [sysmon] when sysmon saw it
+    uint32_t sysmon_syscalltick;  // [sysmon] last syscalltick sysmon saw
+    int64_t sysmon_syscallwhen;   // [sysmon] when sysmon saw it
     // Lock-free local run queue: the owner puts at tail, anyone takes from head.
     _Atomic uint32_t runqhead;    // [atomic]
     _Atomic uint32_t runqtail;    // [atomic]
@@ -266,6 +283,7 @@ typedef struct Sched {
     Lock lock;                   // guards all fields tagged [lock] below
     M *midle;                    // [lock] idle Ms
     int32_t nmidle;              // [lock]
+    int32_t nmidlelocked;        // [lock] Ms of locked goroutines waiting for them (stoplockedm)
     int32_t mcount;              // [lock] Ms created
     int64_t mnext;               // [lock] next M id
     P *pidle;                    // [lock] idle Ps
@@ -358,6 +376,9 @@ void rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs);
 void rt_gc_suspend_self(void);
 // Wakes an idle P to run work if there is an idle P and no spinning M.
 void rt_wakep(void);
+// Queues n goroutines made ready by the poller (linked by schedlink, still
+// G_WAITING) and starts Ms for idle Ps (Go's injectglist). g0 or sysmon.
+void rt_sched_injectglist(G *list, int32_t n);
 uint32_t rt_fastrand(void);
 static inline uint32_t
 rt_fastrandn(uint32_t n)
@@ -408,6 +429,28 @@ Sudog *rt_sudog_acquire(void);
 void rt_sudog_release(Sudog *s);
 // Deadlock check: called when an M finds nothing to run.
 void rt_checkdead(void);
+// ---- System calls and locked threads (src/sched/syscall.c, proc.c) ----------
+// A P taken from a system call (sysmon's retake, gort_syscall_enter_block),
+// or given up by an M that must sleep: starts an M for it when there is work,
+// else idles it (Go's handoffp). pp is owned by no M.
+void rt_handoffp(P *pp);
+// gort_syscall_exit's slow path, for exitsyscall: on g0, runs the goroutine on
+// an idle P, or queues it globally and parks the thread.
+void rt_exitsyscall_park(void);
+// Takes an idle P for the calling M (exitsyscall's second chance); false if none.
+bool rt_exitsyscall_pidle(void);
+// gort_syscall_enter found a stop-the-world pending: stop pp (P_SYSCALL).
+void rt_entersyscall_gcwait(P *pp);
+bool rt_runqempty(P *pp);
+// Signal protocol against the system-call path: before sending SIGURG for
+// any reason, a sender moves m->preempt_pending from 0 to 1; the handler
+// moves it back. gort_syscall_enter moves it from 0 to RT_M_INSYSCALL
+// (waiting out a signal in flight), so no signal is sent to a thread inside
+// the system-call path. True if the caller may send.
+enum { RT_M_INSYSCALL = 2 };
+bool rt_signal_claim(M *mp);
+// The handler's side: a claimed signal arrived (leaves RT_M_INSYSCALL alone).
+void rt_signal_done(M *mp);
 // Boot: creates the first GOMAXPROCS Ps and gives P0 to m0.
 void rt_procinit(int32_t nprocs);
 // sysmon (src/sched/sysmon.c): runs on its own M without a P.

@@ -79,4 +79,23 @@ long rt_os_write(int fd, const void *p, size_t n);
 __attribute__((noreturn)) void rt_os_exit(int code); // exit_group, no atexit handlers
 __attribute__((noreturn)) void rt_os_abort(void);    // SIGABRT with default action
 
+// Network poller backend (src/os/linux/netpoll_epoll.c; src/netpoll/netpoll.h
+// has the overview). One kernel queue per process. Each descriptor is
+// registered once, edge-triggered, for both directions; `tag` (never 0) comes
+// back with every event, so the caller can drop events of a descriptor that
+// was deregistered since. rt_os_netpoll_open returns -EPERM for a descriptor
+// the kernel cannot watch (a regular file). rt_os_netpoll_break makes a
+// blocked or the next blocking rt_os_netpoll_wait return; calls between two
+// such returns collapse into one wake-up. rt_os_netpoll_wait waits up to
+// delay ns (< 0: forever, 0: just looks) and calls fn(tag, mode, arg) for each
+// event, mode being RT_OS_POLL_READ | RT_OS_POLL_WRITE (errors and hang-ups
+// report both); it returns the number of events, 0 after a timeout, a break
+// or a signal.
+enum { RT_OS_POLL_READ = 1, RT_OS_POLL_WRITE = 2 };
+int rt_os_netpoll_init(void);
+int rt_os_netpoll_open(int fd, uint64_t tag);
+int rt_os_netpoll_close(int fd);
+void rt_os_netpoll_break(void);
+int rt_os_netpoll_wait(int64_t delay, void (*fn)(uint64_t tag, int mode, void *arg), void *arg);
+
 #endif // GORT_OS_H

@@ -24,9 +24,11 @@
 // Locks: sched.lock guards the idle M and P lists and the global queue;
 // sched.gflock the global free Gs; rt_allglock the allg list. Lock order:
 // sched.lock before gflock and allglock (docs/locking.md).
+#include "netpoll/netpoll.h"
 #include "rt.h"
 #include "time/timer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -88,6 +90,8 @@ static G *globrunqget(P *pp, int32_t max);
 static void stopm(void);
 static void startm(P *pp, bool spinning);
 static void gcstopm(void);
+static void stoplockedm(void);
+static void startlockedm(G *gp);
 static P *procresize(int32_t nprocs);
 static void acquirep(P *pp);
 static P *releasep(void);
@@ -239,6 +243,9 @@ mcall(void (*fn)(G *), bool dying)
 {
     M *m = rt_m();
     G *gp = m->curg;
+    // errno belongs to the goroutine: kept here while it is switched out,
+    // put back on whichever thread runs it next (execute).
+    gp->goerrno = *m->errnop;
     san_to_g0(m, gp, dying);
     rt_arch_mcall(&gp->sched, m->g0->sched.sp, (void (*)(void *))fn, gp, &m->fpctl);
     san_on_g(gp);
@@ -355,6 +362,8 @@ rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t
     gp->param = NULL;
     gp->waiting = NULL;
     gp->waitreason = WAIT_ZERO;
+    gp->goerrno = 0;
+    gp->lockedm = NULL;
     gp->goid = newgoid(pp);
     gp->parent_goid = m->curg ? m->curg->goid : 0;
     gp->gopc = callerpc;
@@ -763,9 +772,11 @@ newm(bool sysmon, P *nextp, bool spinning)
     mp->is_sysmon = sysmon;
     mp->nextp = nextp;
     mp->spinning = spinning;
+    int e = errno; // may run on a goroutine on its way to park: errno is its own
     int err = rt_os_newosproc(mstart_thread, mp, NULL);
     if (err < 0)
         rt_fatal("newosproc: cannot create thread (errno %d)", -err);
+    errno = e;
     return mp;
 }
 
@@ -773,6 +784,9 @@ static void
 minit(M *m)
 {
     rt_arch_tls_set(m);
+    // The address is fixed for the thread: mcall and execute move a
+    // goroutine's errno with a plain load and store, no libc call.
+    m->errnop = &errno;
     RT_STORE(m->tid, rt_os_gettid()); // the collector's stopper peeks at it
     rt_os_thread_stack(&m->g0_stack_lo, &m->g0_stack_hi);
     uintptr_t sp = rt_arch_getsp();
@@ -958,6 +972,17 @@ rt_sched_timer_wake(int64_t when)
 {
     if (!atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
         return;
+    // An M blocked in the poller until a later time (or until an event):
+    // break its wait, so that it re-computes the next timer (Go's
+    // wakeNetPoller).
+    if (rt_netpoll_inited() &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_acquire) == 0) {
+        int64_t until = atomic_load_explicit(&rt_netpoll_polluntil, memory_order_relaxed);
+        if (until == 0 || until > when) {
+            rt_netpoll_break();
+            return;
+        }
+    }
     M *wake = NULL;
     rt_lock(&rt_sched.lock);
     M *ts = rt_sched.timed_sleeper;
@@ -983,7 +1008,9 @@ void
 rt_checkdead(void)
 {
     // Ms not idle, not sysmon: they may still ready something.
-    int32_t run = rt_sched.mcount - rt_sched.nmidle - 1; // - sysmon
+    // An M in a system call counts as running (its goroutine will come back);
+    // an M waiting for its locked goroutine does not (Go's nmidlelocked).
+    int32_t run = rt_sched.mcount - rt_sched.nmidle - rt_sched.nmidlelocked - 1; // - sysmon
     if (!atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
         return;
     if (run > 0)
@@ -1000,6 +1027,8 @@ rt_checkdead(void)
             return;
     if (rt_timers_pending())
         return;
+    if (rt_netpoll_waiters() > 0)
+        return; // a descriptor may become ready
     if (atomic_load_explicit(&rt_sched.main_goexited, memory_order_acquire) && rt_gcount() == 0)
         rt_fatal("no goroutines (main called runtime.Goexit) - deadlock!");
     rt_fatal("all goroutines are asleep - deadlock!");
@@ -1025,6 +1054,7 @@ execute(G *gp, bool inherit)
             rt_stack_alloc(gp);
         rt_arch_gobuf_init(&gp->sched, gp->stack_hi, goentry, gp);
     }
+    *m->errnop = gp->goerrno;
     san_to_g(m, gp);
     rt_arch_gogo(&gp->sched, &m->fpctl);
 }
@@ -1076,6 +1106,64 @@ stealwork(int64_t *now, bool *inherit)
     return NULL;
 }
 
+// Queues the goroutines of list (linked by schedlink, still G_WAITING, n of
+// them), as Go's injectglist: without a P all go to the global queue and an
+// M starts for each idle P they can use; with one, as many as there are idle
+// Ps go to the global queue (and Ms start for them), the rest to this P.
+void
+rt_sched_injectglist(G *list, int32_t n)
+{
+    if (list == NULL)
+        return;
+    for (G *gp = list; gp; gp = gp->schedlink) {
+        uint32_t w = G_WAITING;
+        if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE,
+                                                     memory_order_acq_rel, memory_order_relaxed))
+            rt_throw("injectglist: bad g->status");
+    }
+    M *m = rt_m();
+    P *pp = m ? m->p : NULL;
+    int32_t nglob = n;
+    if (pp) {
+        int32_t idle = atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed);
+        nglob = idle < n ? idle : n;
+    }
+    if (nglob > 0) {
+        rt_lock(&rt_sched.lock);
+        for (int32_t i = 0; i < nglob; i++) {
+            G *gp = list;
+            list = gp->schedlink;
+            globrunqput(gp);
+        }
+        rt_unlock(&rt_sched.lock);
+        for (int32_t i = 0; i < nglob; i++) {
+            if (atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) == 0)
+                break;
+            startm(NULL, false);
+        }
+    }
+    while (list) {
+        G *gp = list;
+        list = gp->schedlink;
+        runqput(pp, gp, false);
+    }
+}
+
+// The first goroutine of a poll's list runs here; the rest are queued.
+static G *
+netpoll_take(G *list, int32_t n)
+{
+    if (list == NULL)
+        return NULL;
+    G *gp = list;
+    rt_sched_injectglist(gp->schedlink, n - 1);
+    uint32_t w = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&gp->status, &w, G_RUNNABLE, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        rt_throw("findrunnable: bad g->status from netpoll");
+    return gp;
+}
+
 static G *
 findrunnable(bool *inherit)
 {
@@ -1098,6 +1186,17 @@ top:;
         if (gp) {
             *inherit = false;
             return gp;
+        }
+    }
+    // Goroutines whose descriptors are ready, before stealing (a look; none
+    // when an M blocks in the poller: it will see them).
+    if (rt_netpoll_inited() && rt_netpoll_waiters() > 0 &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed) != 0) {
+        int32_t n;
+        G *list = rt_netpoll(0, &n);
+        if (list) {
+            *inherit = false;
+            return netpoll_take(list, n);
         }
     }
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
@@ -1168,6 +1267,56 @@ top:;
         }
     }
     int64_t next = rt_timers_next();
+    if (rt_netpoll_inited()) {
+        // With a poller, the M with nothing to run blocks in it until the
+        // next timer, and an I/O event or rt_netpoll_break ends the wait.
+        if ((rt_netpoll_waiters() > 0 || next != 0) &&
+            atomic_exchange_explicit(&rt_netpoll_lastpoll, 0, memory_order_acq_rel) != 0) {
+            atomic_store_explicit(&rt_netpoll_polluntil, next, memory_order_release);
+            if (m->p)
+                rt_throw("findrunnable: netpoll with p");
+            if (m->spinning)
+                rt_throw("findrunnable: netpoll with spinning");
+            int64_t delay = -1;
+            if (next != 0) {
+                delay = next - rt_nanotime();
+                if (delay < 0)
+                    delay = 0;
+            }
+            int32_t n;
+            G *list = rt_netpoll(delay, &n);
+            atomic_store_explicit(&rt_netpoll_polluntil, 0, memory_order_relaxed);
+            atomic_store_explicit(&rt_netpoll_lastpoll, rt_nanotime(), memory_order_release);
+            rt_lock(&rt_sched.lock);
+            P *p2 = pidleget();
+            rt_unlock(&rt_sched.lock);
+            if (p2 == NULL) {
+                rt_sched_injectglist(list, n);
+                stopm();
+                goto top;
+            }
+            acquirep(p2);
+            // The poller runs every P's due timers, as the timer sleeper
+            // does: they may sit on an idle P that nobody else watches.
+            now = 0;
+            np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+            for (int32_t i = 0; i < np; i++)
+                run_timers(rt_allp[i], &now);
+            if (list) {
+                *inherit = false;
+                return netpoll_take(list, n);
+            }
+            goto top;
+        }
+        if (next != 0) {
+            // Another M polls: make sure it wakes for our timer.
+            int64_t until = atomic_load_explicit(&rt_netpoll_polluntil, memory_order_relaxed);
+            if (until == 0 || until > next)
+                rt_netpoll_break();
+        }
+        stopm();
+        goto top;
+    }
     if (next != 0) {
         bool sleeper_free;
         rt_lock(&rt_sched.lock);
@@ -1205,6 +1354,12 @@ schedule(void)
     if (m->locks)
         rt_throw("schedule: holding locks");
     RT_STORE(m->curg, NULL);
+    if (m->lockedg) {
+        // Our locked goroutine stopped running: this thread waits for it.
+        stoplockedm();
+        execute(m->lockedg, false);
+        return;
+    }
 top:;
     P *pp = m->p;
     if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
@@ -1226,6 +1381,11 @@ top:;
         gp = findrunnable(&inherit);
     if (m->spinning)
         resetspinning();
+    if (rt_unlikely(gp->lockedm != NULL)) {
+        // It runs only on its own thread: hand it our P, wait for another.
+        startlockedm(gp);
+        goto top;
+    }
     execute(gp, inherit);
 }
 
@@ -1356,6 +1516,13 @@ goexit0(G *gp)
     gp->waiting = NULL;
     gp->trap_slot = 0; // a trap left armed by a frame that never returned
     gp->trap_ret = 0;
+    if (gp->lockedm) {
+        // A locked goroutine exits: Go ends its thread; gort unwires it and
+        // keeps the thread (README, docs/netpoll.md).
+        gp->lockedm = NULL;
+        m->lockedg = NULL;
+        m->lockedext = 0;
+    }
     if (gp->stack_lo)
         rt_stack_free(gp);
 #if RT_TSAN
@@ -1380,6 +1547,172 @@ rt_goexit1(void)
     __builtin_unreachable();
 }
 
+// ---- System calls and locked threads -----------------------------------------------
+//
+// The goroutine side of a system call (enter, the exit fast paths) is in
+// src/sched/syscall.c; the parts that need the scheduler's own lists are here.
+
+bool
+rt_runqempty(P *pp)
+{
+    return runqempty(pp);
+}
+
+// Go's handoffp: pp was taken from an M that blocks (in a system call, or
+// waiting for its locked goroutine). Work for it, local or global: an M runs
+// it. Nobody spinning or idle: a spinning M takes it to look for work.
+// Otherwise it goes idle (or stops, if the world is stopping); its timers
+// are left to the timer sleeper.
+void
+rt_handoffp(P *pp)
+{
+    M *self = rt_m();
+    if (self != NULL)
+        self->locks++;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (!runqempty(pp) || atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) != 0) {
+        startm1(pp, false);
+        goto out;
+    }
+    if (atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) +
+                atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) ==
+        0) {
+        int32_t z = 0;
+        if (atomic_compare_exchange_strong_explicit(&rt_sched.nmspinning, &z, 1,
+                                                    memory_order_acq_rel, memory_order_relaxed)) {
+            startm1(pp, true);
+            goto out;
+        }
+    }
+    rt_lock(&rt_sched.lock);
+    if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
+        if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed) &&
+            --rt_sched.stopwait == 0)
+            rt_note_wakeup(&rt_sched.stopnote);
+        rt_unlock(&rt_sched.lock);
+        goto out;
+    }
+    if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) != 0) {
+        rt_unlock(&rt_sched.lock);
+        startm1(pp, false);
+        goto out;
+    }
+    // The last running P, goroutines parked on descriptors and nobody
+    // blocked in the poller: start an M on pp to poll (Go's handoffp rule).
+    if (rt_netpoll_waiters() > 0 &&
+        atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) ==
+                atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed) - 1 &&
+        atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed) != 0) {
+        rt_unlock(&rt_sched.lock);
+        startm1(pp, false);
+        goto out;
+    }
+    int64_t when = atomic_load_explicit(&pp->timer0when, memory_order_relaxed);
+    pidleput(pp);
+    rt_unlock(&rt_sched.lock);
+    if (when != 0)
+        rt_sched_timer_wake(when);
+out:
+    atomic_signal_fence(memory_order_seq_cst);
+    if (self != NULL)
+        self->locks--;
+}
+
+bool
+rt_exitsyscall_pidle(void)
+{
+    if (atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) == 0)
+        return false;
+    rt_lock(&rt_sched.lock);
+    P *pp = pidleget();
+    rt_unlock(&rt_sched.lock);
+    if (pp == NULL)
+        return false;
+    acquirep(pp);
+    return true;
+}
+
+// exitsyscall0 (on g0): no P came back to the goroutine. Run it on an idle
+// P if one appeared, else queue it globally and park this thread; a locked
+// goroutine's thread waits for it instead (a P is handed to it).
+static RT_G0_NORETURN_FN void
+exitsyscall0(G *gp)
+{
+    san_on_g0();
+    M *m = rt_m();
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    RT_STORE(m->curg, NULL);
+    RT_STORE(gp->m, NULL);
+    rt_lock(&rt_sched.lock);
+    P *pp = atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed) ? NULL : pidleget();
+    if (pp == NULL)
+        globrunqput(gp);
+    rt_unlock(&rt_sched.lock);
+    if (pp != NULL) {
+        acquirep(pp);
+        execute(gp, false);
+        return;
+    }
+    if (m->lockedg == gp) {
+        stoplockedm();
+        execute(gp, false);
+        return;
+    }
+    stopm();
+    schedule();
+}
+
+void
+rt_exitsyscall_park(void)
+{
+    mcall(exitsyscall0, false);
+}
+
+// The M of a locked goroutine that stopped running: give its P away and
+// sleep until startlockedm hands it one with the goroutine runnable.
+static void
+stoplockedm(void)
+{
+    M *m = rt_m();
+    if (m->p) {
+        m->locks++;
+        P *pp = releasep();
+        rt_handoffp(pp);
+        m->locks--;
+    }
+    rt_lock(&rt_sched.lock);
+    rt_sched.nmidlelocked++;
+    rt_checkdead();
+    rt_unlock(&rt_sched.lock);
+    rt_note_sleep(&m->park);
+    rt_note_clear(&m->park);
+    rt_lock(&rt_sched.lock);
+    rt_sched.nmidlelocked--;
+    rt_unlock(&rt_sched.lock);
+    P *pp = m->nextp;
+    m->nextp = NULL;
+    acquirep(pp);
+}
+
+// We took gp, which may run only on gp->lockedm: give that M our P and park.
+static void
+startlockedm(G *gp)
+{
+    M *m = rt_m();
+    M *mp = gp->lockedm;
+    if (mp == m)
+        rt_throw("startlockedm: locked to me");
+    if (mp->nextp)
+        rt_throw("startlockedm: m has p");
+    m->locks++;
+    P *pp = releasep();
+    mp->nextp = pp;
+    rt_note_wakeup(&mp->park);
+    m->locks--;
+    stopm();
+}
+
 // ---- Stop the world ---------------------------------------------------------------
 
 static void
@@ -1400,6 +1733,40 @@ preemptall(void)
             rt_preempt_m(mp);
         }
     }
+}
+
+// rt_stop_the_world (sched.lock held): every P in P_SYSCALL goes to
+// P_GCSTOP and counts down stopwait.
+static void
+stop_syscall_ps(void)
+{
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    for (int32_t i = 0; i < np; i++) {
+        uint32_t s = P_SYSCALL;
+        if (atomic_compare_exchange_strong_explicit(&rt_allp[i]->status, &s, P_GCSTOP,
+                                                    memory_order_seq_cst, memory_order_relaxed)) {
+            atomic_fetch_add_explicit(&rt_allp[i]->syscalltick, 1, memory_order_relaxed);
+            rt_sched.stopwait--;
+        }
+    }
+}
+
+// gort_syscall_enter saw gcwaiting after it left pp in P_SYSCALL: stop pp
+// unless the stopper or sysmon took it already.
+void
+rt_entersyscall_gcwait(P *pp)
+{
+    rt_lock(&rt_sched.lock);
+    uint32_t s = P_SYSCALL;
+    if (atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed) &&
+        atomic_compare_exchange_strong_explicit(&pp->status, &s, P_GCSTOP, memory_order_seq_cst,
+                                                memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
+        if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed) &&
+            --rt_sched.stopwait == 0)
+            rt_note_wakeup(&rt_sched.stopnote);
+    }
+    rt_unlock(&rt_sched.lock);
 }
 
 // An M that sees gcwaiting gives up its P and parks.
@@ -1475,6 +1842,9 @@ rt_stop_the_world(const char *why)
         atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
         rt_sched.stopwait--;
     }
+    // Ps left in system calls stop now; their Ms find out at exit. (One
+    // that enters a call later stops its P itself: gort_syscall_enter.)
+    stop_syscall_ps();
     bool wait = rt_sched.stopwait > 0;
     rt_unlock(&rt_sched.lock);
     if (wait) {
@@ -1835,13 +2205,26 @@ rt_gc_stop_world(void)
         for (int32_t i = 0; i < np; i++) {
             P *pp = rt_allp[i];
             // seq_cst: pairs with gc_wait_epoch's store-then-check.
-            if (atomic_load_explicit(&pp->status, memory_order_seq_cst) == P_GCSTOP)
+            uint32_t st = atomic_load_explicit(&pp->status, memory_order_seq_cst);
+            if (st == P_GCSTOP)
                 continue;
+            // A P in a system call stops without its M, which is never
+            // signalled there: the goroutine is scanned from what
+            // gort_syscall_enter saved, and its exit waits for the restart.
+            if (st == P_SYSCALL &&
+                atomic_compare_exchange_strong_explicit(
+                        &pp->status, &st, P_GCSTOP, memory_order_seq_cst, memory_order_relaxed)) {
+                atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
+                continue;
+            }
             all = false;
             M *mp = RT_LOAD(pp->m);
             if (resignal && mp && mp != m && RT_LOAD(mp->tid)) {
                 atomic_store_explicit(&mp->gc_suspend_req, 1, memory_order_release);
-                rt_signal_gc_suspend(mp);
+                // A signal already in flight carries the request; none is
+                // sent into the system-call path.
+                if (rt_signal_claim(mp))
+                    rt_signal_gc_suspend(mp);
             }
         }
         if (all)
@@ -1904,7 +2287,12 @@ rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg, 
         if (st == G_DEAD || st == G_IDLE || gp->stack_lo == 0 || !gp->started)
             continue;
         uintptr_t lo = gp->sched.sp;
-        if (gp == me && self_sp != 0) {
+        if (st == G_SYSCALL) {
+            // Its thread runs on in the kernel or libc below this sp: scan
+            // the callers' frames and the registers saved at the call.
+            fn((uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + RT_ARCH_NCALLEE), arg);
+            lo = gp->syscallsp;
+        } else if (gp == me && self_sp != 0) {
             lo = self_sp;
         } else if (gp == me) {
             __builtin_unwind_init();

@@ -12,11 +12,17 @@
 //     src/os/linux/signal.c), and retries each round until it moves,
 //     every 200 us for the first 40 ms of the goroutine's run (a signal
 //     that found it inside libc may find it in its own code next time);
+//     a P left in P_SYSCALL by gort_syscall_enter is taken from the call
+//     and handed to another M (rt_handoffp) with Go's rules: not in the
+//     round after its syscalltick moved (a call that short was not worth
+//     it), and not while it has no work, some P idles or an M spins and
+//     the call is under 10 ms old;
 //   - starts an M when a timer is due and a P is idle but nobody looks;
+//   - polls the network when nobody did for 10 ms (src/netpoll/netpoll.h);
 //   - prints GODEBUG=schedtrace lines;
 //   - returns long-idle cached goroutine stacks to the OS.
-// Later jobs (retaking Ps from blocking calls, netpoll, forced GC) hook in here.
 #include "gc/gc.h" // rt_gc_sysmon_tick
+#include "netpoll/netpoll.h"
 #include "rt.h"
 
 enum {
@@ -28,18 +34,45 @@ enum {
     // say), the normal backoff.
     PREEMPT_RETRY_US = 200,
     PREEMPT_RETRY_WINDOW_NS = 40 * 1000 * 1000,
+    SYSCALL_RETAKE_NS = 10 * 1000 * 1000,
     SYSMON_MIN_US = 20,
     SYSMON_MAX_US = 10 * 1000,
     STACK_SCAVENGE_NS = 1000 * 1000 * 1000,
+    NETPOLL_NS = 10 * 1000 * 1000,
 };
 
 static int64_t lasttrace;
 static bool preempt_retry; // [owner: sysmon] retake asked for a quick retry
 
-// Preempts goroutines that have run for more than 10 ms. Returns how many
-// Ps it took back from blocking calls (none yet: that comes with the
-// syscall hooks); preemption requests do not count, as in Go, so a steady
-// stream of them does not keep sysmon at its shortest sleep.
+// A P in a system call: take it (Go's rules, above). True if retaken.
+static bool
+retake_syscall(P *pp, int64_t now)
+{
+    uint32_t t = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
+    if (pp->sysmon_syscalltick != t) {
+        pp->sysmon_syscalltick = t;
+        pp->sysmon_syscallwhen = now;
+        return false;
+    }
+    if (rt_runqempty(pp) &&
+        atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) +
+                        atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) >
+                0 &&
+        pp->sysmon_syscallwhen + SYSCALL_RETAKE_NS > now)
+        return false;
+    uint32_t s = P_SYSCALL;
+    if (!atomic_compare_exchange_strong_explicit(&pp->status, &s, P_IDLE, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+        return false; // the call returned, or the world stopped it
+    atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
+    rt_handoffp(pp);
+    return true;
+}
+
+// Preempts goroutines that have run for more than 10 ms, and takes Ps from
+// system calls. Returns how many Ps it took back from calls; preemption
+// requests do not count, as in Go, so a steady stream of them does not
+// keep sysmon at its shortest sleep.
 static int
 retake(int64_t now)
 {
@@ -49,7 +82,14 @@ retake(int64_t now)
         P *pp = __atomic_load_n(&rt_allp, __ATOMIC_ACQUIRE)[i];
         if (pp == NULL)
             continue;
-        if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
+        uint32_t st = atomic_load_explicit(&pp->status, memory_order_relaxed);
+        if (st == P_SYSCALL) {
+            // Its M is in the call: never signalled, only relieved of its P.
+            if (retake_syscall(pp, now))
+                n++;
+            continue;
+        }
+        if (st != P_RUNNING)
             continue;
         uint32_t t = RT_LOAD(pp->schedtick);
         if (atomic_load_explicit(&pp->sysmontick, memory_order_relaxed) != t) {
@@ -140,6 +180,18 @@ rt_sysmon(void)
         }
 
         rt_gc_sysmon_poll(); // a concurrent mark that nobody allocates to end
+        // Nobody polled the network for 10 ms (every M busy): look, and
+        // queue what became ready (Go's sysmon netpoll).
+        int64_t lastpoll = atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed);
+        if (rt_netpoll_inited() && lastpoll != 0 && lastpoll + NETPOLL_NS < now &&
+            atomic_compare_exchange_strong(&rt_netpoll_lastpoll, &lastpoll, now)) {
+            int32_t n;
+            G *list = rt_netpoll(0, &n);
+            if (list) {
+                rt_sched_injectglist(list, n);
+                idle = 0;
+            }
+        }
 
         if (retake(now) > 0)
             idle = 0;
@@ -214,27 +266,31 @@ rt_schedtrace(bool detailed)
         M *mp = RT_LOAD(pp->m);
         uint32_t n = atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
                      atomic_load_explicit(&pp->runqhead, memory_order_relaxed);
-        rt_printf("  P%d: status=%u (%s) schedtick=%u syscalltick=0 m=%lld runqsize=%u "
+        rt_printf("  P%d: status=%u (%s) schedtick=%u syscalltick=%u m=%lld runqsize=%u "
                   "gfreecnt=%d timerslen=%d\n",
                   pp->id, atomic_load_explicit(&pp->status, memory_order_relaxed),
                   pstatus_str(atomic_load_explicit(&pp->status, memory_order_relaxed)),
-                  pp->schedtick, mp ? (long long)mp->id : -1LL, n, pp->ngfree, pp->ntimers);
+                  pp->schedtick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed),
+                  mp ? (long long)mp->id : -1LL, n, pp->ngfree, pp->ntimers);
     }
     for (M *mp = rt_allm; mp; mp = mp->alllink) {
         P *pp = mp->p;
         G *gp = RT_LOAD(mp->curg);
+        G *lg = RT_LOAD(mp->lockedg);
         rt_printf("  M%lld: p=%d curg=%lld mallocing=0 throwing=0 preemptoff= locks=%d "
-                  "dying=0 spinning=%s blocked=false lockedg=-1%s\n",
+                  "dying=0 spinning=%s blocked=false lockedg=%lld%s\n",
                   (long long)mp->id, pp ? pp->id : -1, gp ? (long long)gp->goid : -1LL, mp->locks,
-                  mp->spinning ? "true" : "false", mp->is_sysmon ? " (sysmon)" : "");
+                  mp->spinning ? "true" : "false", lg ? (long long)lg->goid : -1LL,
+                  mp->is_sysmon ? " (sysmon)" : "");
     }
     for (G *gp = rt_allg; gp; gp = gp->alllink) {
         uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
         if (st == G_DEAD || st == G_IDLE)
             continue;
         M *mp = gp->m;
-        rt_printf("  G%lld: status=%u(%s) m=%lld lockedm=-1\n", (long long)gp->goid, st,
+        M *lm = RT_LOAD(gp->lockedm);
+        rt_printf("  G%lld: status=%u(%s) m=%lld lockedm=%lld\n", (long long)gp->goid, st,
                   st == G_WAITING ? rt_waitreason_str(gp->waitreason) : "",
-                  mp ? (long long)mp->id : -1LL);
+                  mp ? (long long)mp->id : -1LL, lm ? (long long)lm->id : -1LL);
     }
 }

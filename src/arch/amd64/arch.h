@@ -130,6 +130,13 @@ void rt_arch_init(void);
 
 // Register state of an interrupted thread, as the collector and the
 // preemption code need it.
-#define RT_ARCH_NGREG 16
+#define RT_ARCH_NGREG   16
+// Callee-saved registers that gort_syscall_enter records for the collector
+// (rbx, rbp, r12-r15; asm.S).
+#define RT_ARCH_NCALLEE 6
+// The C side of gort_syscall_enter and gort_syscall_enter_block
+// (src/sched/syscall.c): regs are the caller's callee-saved registers,
+// sp the caller's stack pointer after the call returns.
+void rt_entersyscall(const uintptr_t *regs, uintptr_t sp, int block);
 
 #endif // GORT_ARCH_H

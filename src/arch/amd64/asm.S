@@ -192,4 +192,42 @@ rt_arch_preempt_trap:
 	.cfi_endproc
 	.size	rt_arch_preempt_trap, .-rt_arch_preempt_trap
 
+// gort_syscall_enter / gort_syscall_enter_block: store the caller's
+// callee-saved registers in a 48-byte array on this stack and call
+// rt_entersyscall(regs, caller_sp, block), which copies them into the G:
+// a goroutine in a system call is scanned by the collector from there and
+// from the caller's sp up, while its thread goes on in the kernel or libc.
+	.globl	gort_syscall_enter
+	.type	gort_syscall_enter, @function
+	.p2align 4
+gort_syscall_enter:
+	.cfi_startproc
+	xorl	%edx, %edx
+	jmp	1f
+	.cfi_endproc
+	.size	gort_syscall_enter, .-gort_syscall_enter
+
+	.globl	gort_syscall_enter_block
+	.type	gort_syscall_enter_block, @function
+	.p2align 4
+gort_syscall_enter_block:
+	.cfi_startproc
+	movl	$1, %edx
+1:	subq	$56, %rsp
+	.cfi_adjust_cfa_offset 56
+	movq	%rbx, 0(%rsp)
+	movq	%rbp, 8(%rsp)
+	movq	%r12, 16(%rsp)
+	movq	%r13, 24(%rsp)
+	movq	%r14, 32(%rsp)
+	movq	%r15, 40(%rsp)
+	movq	%rsp, %rdi
+	leaq	64(%rsp), %rsi
+	callq	rt_entersyscall
+	addq	$56, %rsp
+	.cfi_adjust_cfa_offset -56
+	retq
+	.cfi_endproc
+	.size	gort_syscall_enter_block, .-gort_syscall_enter_block
+
 	.section .note.GNU-stack,"",@progbits

@@ -23,13 +23,19 @@ rt_os_futexsleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
         ts.tv_nsec = ns % 1000000000;
         tsp = &ts;
     }
+    // errno belongs to the goroutine (src/sched/syscall.c): runtime paths
+    // that sleep or wake on the way to parking must leave it as it was.
+    int e = errno;
     syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+    errno = e;
 }
 
 void
 rt_os_futexwake(_Atomic uint32_t *addr, uint32_t cnt)
 {
+    int e = errno;
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, cnt, NULL, NULL, 0);
+    errno = e;
 }
 
 int64_t

@@ -435,7 +435,7 @@ sigurg(ucontext_t *uc)
     M *mp = rt_m();
     if (mp == NULL)
         return;
-    atomic_store_explicit(&mp->preempt_pending, 0, memory_order_relaxed);
+    rt_signal_done(mp);
     if (RT_TSAN || rt_debug.asyncpreemptoff != 0)
         return;
     G *gp = RT_LOAD(mp->curg);
@@ -484,7 +484,7 @@ gc_suspend(M *mp, ucontext_t *uc)
     };
     // A preemption request may have been folded into this signal: let
     // sysmon ask again later.
-    atomic_store_explicit(&mp->preempt_pending, 0, memory_order_relaxed);
+    rt_signal_done(mp);
     rt_gc_suspend(mp, (uintptr_t)r[REG_RSP], regs);
 }
 
