@@ -181,8 +181,8 @@ struct G {
     // that runs the goroutine, read by the trap stub on the same goroutine.
     uintptr_t trap_slot; // [owner] 0: no trap armed
     uintptr_t trap_ret;  // [owner]
-    int goerrno;                  // [owner] errno while switched out (saved by mcall)
-    M *lockedm;                   // [owner] gort_lock_os_thread: the only M it may run on
+    int goerrno;         // [owner] errno while switched out (saved by mcall)
+    M *lockedm;          // [owner] gort_lock_os_thread: the only M it may run on
     // gort_syscall_enter (src/sched/syscall.c, asm.S): the caller's sp and
     // callee-saved registers at the call, from which the collector scans a
     // G_SYSCALL goroutine without stopping its thread. [owner, written
