@@ -30,8 +30,7 @@
 //   above the slot and the trap forgotten.
 //
 // Where no signal is sent (ThreadSanitizer builds, GODEBUG=asyncpreemptoff=1)
-// only the entry points preempt. Under Valgrind the context is never
-// rewritten, but the trap (a store to the live stack) is armed.
+// and under Valgrind (signal.c) only the entry points preempt.
 #include "rt.h"
 
 void

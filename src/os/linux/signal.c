@@ -72,7 +72,6 @@ static struct {
     struct sigaction old[NSIG]; // [const] actions before rt_signal_init
 } sigs;
 
-static bool no_context_rewrite;  // [const after init] under Valgrind: trap only
 static _Atomic int crashing;     // a thread is printing a fatal report
 static _Atomic int crashing_tid; // ... this one
 
@@ -459,8 +458,6 @@ sigurg(ucontext_t *uc)
         return;
     }
     rt_preempt_trap_forget(gp, sp);
-    if (no_context_rewrite)
-        return;
     // Make the interrupted code "call" rt_arch_async_preempt, past its red zone.
     sp -= RT_ARCH_REDZONE + 8;
     *(uintptr_t *)sp = pc;
@@ -570,14 +567,14 @@ rt_signal_init(void)
     find_text();
     if (pthread_sigmask(SIG_SETMASK, NULL, &boot_sigmask) != 0)
         rt_throw("signal: pthread_sigmask failed");
-    // Under Valgrind sigurg never rewrites the context: "calling"
-    // rt_arch_async_preempt writes a return address below the interrupted sp,
-    // under the red zone, which memcheck rightly reports as an invalid write
-    // to the stack. Loops without calls then spin as in Go with
-    // asyncpreemptoff=1; the return trap (a store to a live return slot) and
-    // the entry points still preempt the rest.
+    // Async preemption is off under Valgrind, as with GODEBUG=asyncpreemptoff=1:
+    // "calling" rt_arch_async_preempt writes below the interrupted sp, which
+    // memcheck rightly reports, and the return trap reads the word at a
+    // libc function's sp, which memcheck may see as uninitialised. Loops
+    // without calls then spin as in Go with asyncpreemptoff=1; gort's entry
+    // points still preempt.
     if (RUNNING_ON_VALGRIND)
-        no_context_rewrite = true;
+        rt_debug.asyncpreemptoff = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sighandler;
