@@ -377,47 +377,6 @@ conc_new_arena(GCWork *w, uintptr_t p)
     conc_keep_fresh(w, s, rt_span_obj_index(s, p), p);
 }
 
-// Large objects: only their pages that may hold data. A page the program
-// never wrote (or the scavenger released) reads zero, so holds no pointer;
-// reading it would only fault in the zero page, about 0.1 ms a MiB: a
-// fresh 2 GiB object cost its own trigger's cycle 13-17 s of pause. The
-// kernel says which pages are resident or swapped (rt_os_resident_scan, one
-// pagemap read per 2 MiB); the rest is skipped. With the world stopped that
-// is exact. While goroutines run, a page written after the check was
-// written after the arming too, so the rescan of written pages covers it;
-// pages armed untouched read as swapped and are scanned (conservative).
-static void
-sparse_run(uintptr_t lo, uintptr_t hi, void *arg)
-{
-    gcw_push(arg, lo, hi - lo);
-}
-
-static RT_NOINLINE void
-push_sparse(GCWork *w, uintptr_t base, uintptr_t len)
-{
-    size_t ps = rt_os_pagesize();
-    uintptr_t lo = base & ~(uintptr_t)(ps - 1), hi = (base + len + ps - 1) & ~(uintptr_t)(ps - 1);
-    uintptr_t n0 = w->n;
-    rt_os_resident_scan(lo, hi, sparse_run, w);
-    // Runs are whole pages: clip the first and the last to the object.
-    for (uintptr_t i = n0; i < w->n; i++) {
-        uintptr_t p = w->stack[2 * i], e = p + w->stack[2 * i + 1];
-        p = p < base ? base : p;
-        e = e > base + len ? base + len : e;
-        w->stack[2 * i] = p;
-        w->stack[2 * i + 1] = e - p;
-    }
-}
-
-static void
-push_kept(GCWork *w, uintptr_t base, uintptr_t len)
-{
-    if (len >= GC_SPARSE_MIN)
-        push_sparse(w, base, len); // a large object born during the mark
-    else
-        gcw_push(w, base, len);
-}
-
 // Go's greyobject: marks the slot p points into, if it is an allocated one,
 // and queues it for scanning unless its span is noscan. In checkmark mode
 // the slot must already carry the saved (real) mark.
@@ -485,10 +444,7 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
     if (rt_spanclass_noscan(s->spanclass))
         return;
     uintptr_t len = s->divmagic == 0 ? s->limit - base : s->elemsize;
-    if (rt_unlikely(len >= GC_SPARSE_MIN))
-        push_sparse(w, base, len);
-    else
-        gcw_push(w, base, len);
+    gcw_push(w, base, len);
 }
 
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
@@ -1898,9 +1854,9 @@ conc_finish(int reason)
     work.mode = MARK_SOLO;
     // The fresh objects the markers kept are marked; scan them now.
     for (uintptr_t i = 0; i < cw->nkept; i++)
-        push_kept(w, cw->kept[2 * i], cw->kept[2 * i + 1]);
+        gcw_push(w, cw->kept[2 * i], cw->kept[2 * i + 1]);
     for (uintptr_t i = 0; i < aw->nkept; i++)
-        push_kept(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
+        gcw_push(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
     work.rescan = true; // the written pages: by gc_mark's workers, in parallel
     // A medium cycle whose marker was stopped before it rescanned the pages
     // written since the last full cycle: here, with the world stopped.
