@@ -42,12 +42,15 @@ gort_nanotime(void)
 
 // ---- sleep --------------------------------------------------------------------
 
-// Timer callback, on g0 or sysmon: the sleeper's time is up.
+// Timer callback, on g0 or sysmon: the sleeper's time is up. It goes in the
+// P's runnext, as Go's goready does: a woken sleeper runs before the goroutines
+// already queued (four spinners kept main's 1 ms sleeps 50-120 ms late at the
+// tail of the queue), and sysmon, with no P, puts it on the global queue.
 static void
 sleep_fire(void *arg, int64_t now)
 {
     (void)now;
-    rt_ready((G *)arg, false);
+    rt_ready((G *)arg, true);
 }
 
 // Park's unlockf, on g0 once gp is off its stack: arm gp's timer.

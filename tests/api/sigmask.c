@@ -7,6 +7,7 @@
 
 #include <gort.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 // SigBlk of the calling thread, from /proc/thread-self/status.
@@ -34,9 +35,9 @@ static void
 probe(void *wg)
 {
     // Spin a little so that the goroutines spread over the Ps' threads.
-    volatile unsigned long x = 0;
+    static _Atomic unsigned long sink;
     for (int i = 0; i < 200000; i++)
-        x += (unsigned long)i;
+        atomic_fetch_add_explicit(&sink, 1, memory_order_relaxed);
     if (gettid() != main_tid) {
         // No parking call between gettid and the read: the goroutine stays
         // on this thread (it is not preempted inside libc).
