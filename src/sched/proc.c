@@ -1680,14 +1680,22 @@ int
 gort_gomaxprocs(int n)
 {
     int prev = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    if (n >= 1)
+        rt_maxprocs_user_set(); // Go 1.25: the program's own setting stays
     if (n < 1 || n == prev)
         return prev;
+    rt_gomaxprocs_set(n);
+    return prev;
+}
+
+void
+rt_gomaxprocs_set(int32_t n)
+{
     if (n > MAX_GOMAXPROCS)
         n = MAX_GOMAXPROCS;
     rt_stop_the_world("GOMAXPROCS");
     newprocs = n;
     rt_start_the_world();
-    return prev;
 }
 
 void
