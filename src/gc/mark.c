@@ -559,9 +559,19 @@ drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
                 gcw_push(w, rp[rh], rl[rh]);
             return false;
         }
-        if (mode == MARK_CONC && limit == UINT64_MAX && tick % STOP_CHECK == 0 &&
-            rt_unlikely(w->marked >= atomic_load_explicit(&conc.wake_at, memory_order_relaxed)))
-            assist_wake(); // worker 0 marked what a parked assist waits for
+        if (mode == MARK_CONC && limit == UINT64_MAX && tick % STOP_CHECK == 0) {
+            if (rt_unlikely(w->marked >= atomic_load_explicit(&conc.wake_at, memory_order_relaxed)))
+                assist_wake(); // worker 0 marked what a parked assist waits for
+            // Balance (Go's gcw.balance): keep a buffer of worker 0's work
+            // on the global list, so that an assist finds some while worker
+            // 0 is off its core. Nobody takes it: one share, then nfull > 0.
+            if (w->n >= 2 * SHARE_MIN && atomic_load_explicit(&conc.armed, memory_order_relaxed) &&
+                atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
+                gcw_share(w);
+                w->nshare++;
+                futex_event(&conc.seq, &conc.nsleep);
+            }
+        }
         while (rn < PREFETCH_DEPTH && w->n > 0) {
             w->n--;
             uintptr_t p = w->stack[2 * w->n], len = w->stack[2 * w->n + 1];
