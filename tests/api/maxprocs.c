@@ -181,7 +181,7 @@ cgroup_self(char *dir, size_t n, char *why, size_t whyn)
 static void
 test_cgroup(void)
 {
-    char dir[1100], why[256], path[1400], child[1200], buf[256] = "";
+    char dir[1700], why[256], path[1800], child[1760], buf[256] = "";
     int before = gort_gomaxprocs(0);
     if (before < 2) {
         fprintf(stderr, "    skipped: GOMAXPROCS is already %d\n", before);
