@@ -5,6 +5,7 @@
 #   make check      release build + all tests, then asan, tsan (api, stress),
 #                   ubsan, and valgrind over the tests labelled valgrind
 #   make bench      gort against Go (bench/run.py), table in build/release/bench.md;
+#                   CONTENDED=1: also beside one busy loop per CPU (slowdown factors);
 #                   memory workloads (bench/run_mem.py) in build/release/bench-mem.md;
 #                   network servers (bench/run_net.py, wrk) in build/release/bench-net.md
 #   make install PREFIX=dir
@@ -94,9 +95,10 @@ check-gcmodes: deps
 	python3 tools/mode-tests.py build/release GODEBUG=gccheckmark=1
 	python3 tools/mode-tests.py build/release GODEBUG=gcstress=200
 
+BENCH_FLAGS := $(if $(CONTENDED),--contended,)
 bench: deps release
-	python3 bench/run.py --build-dir build/release --out build/release/bench.md
-	python3 bench/run_mem.py --build-dir build/release --out build/release/bench-mem.md
+	python3 bench/run.py --build-dir build/release --out build/release/bench.md $(BENCH_FLAGS)
+	python3 bench/run_mem.py --build-dir build/release --out build/release/bench-mem.md $(BENCH_FLAGS)
 	python3 bench/run_net.py --build-dir build/release --out build/release/bench-net.md
 
 install: release

@@ -11,10 +11,18 @@ Every program takes its size as argv[1], checks its own answer and exits 0.
   run.py --build-dir build/release            timed table (3 alternating runs)
   run.py --build-dir build/release --smoke    each program once at a tiny size
   run.py ... --only spawn,sieve --runs 5
+  run.py ... --contended                      each run also beside busy loops
 Wall time is measured here; peak RSS is GNU time's %M (/usr/bin/time).
+
+--contended (issue 18, a machine it shares): every run is done twice, quiet
+and then beside as many busy loops (`sh -c 'while :; do :; done'`) as the
+process may use CPUs, implementations still alternating; the table gains each
+system's loaded median and its slowdown factor (loaded / quiet).
 """
 import argparse
+import contextlib
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -90,6 +98,24 @@ def run_once(exe, args, env, timeout):
     return wall, int(rss[-1]) if rss and rss[-1].isdigit() else None
 
 
+@contextlib.contextmanager
+def busy_loops(n):
+    """n shell busy loops for the duration of the block (none if n is 0)."""
+    procs = [subprocess.Popen(["sh", "-c", "while :; do :; done"], start_new_session=True)
+             for _ in range(n)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def modes(contended):
+    """(label, busy loops) for each way a run is made."""
+    return [("quiet", 0)] + ([("loaded", len(os.sched_getaffinity(0)))] if contended else [])
+
+
 def fmt_rss(kib):
     return "-" if kib is None else f"{kib / 1024:.0f} MiB"
 
@@ -104,6 +130,8 @@ def main():
     ap.add_argument("--no-go", action="store_true", help="skip the Go twins")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--out", help="also write the table to this file")
+    ap.add_argument("--contended", action="store_true",
+                    help="also run each beside one busy loop per CPU; report slowdowns")
     a = ap.parse_args()
     bench_bin = os.path.join(a.build_dir, "bench")
     only = set(filter(None, a.only.split(",")))
@@ -123,21 +151,32 @@ def main():
     with_go = not a.no_go
     if with_go:
         build_go(a.build_dir, [w.prog for w in todo if w.go])
-    rows = []
+    rows, crows = [], []
     for w in todo:
         impls = [("gort", os.path.join(bench_bin, w.prog))]
         if with_go and w.go:
             impls.append(("go", os.path.join(bench_bin, "go", w.prog)))
         impls += [(o, os.path.join(bench_bin, f"{w.prog}_{o}")) for o in w.others]
         res = {name: ([], []) for name, _ in impls}
+        loaded = {name: [] for name, _ in impls}
         for r in range(a.runs):  # alternate: gort, go, others, gort, go, ...
             for name, exe in impls:
-                wall, rss = run_once(exe, w.args, w.env, a.timeout)
-                res[name][0].append(wall)
-                res[name][1].append(rss or 0)
-                print(f"  {w.id} {name} run {r + 1}: {wall:.3f} s, {fmt_rss(rss)}",
-                      file=sys.stderr, flush=True)
+                for mode, nbusy in modes(a.contended):
+                    with busy_loops(nbusy):
+                        wall, rss = run_once(exe, w.args, w.env, a.timeout)
+                    if nbusy:
+                        loaded[name].append(wall)
+                    else:
+                        res[name][0].append(wall)
+                        res[name][1].append(rss or 0)
+                    print(f"  {w.id} {name} run {r + 1} {mode}: {wall:.3f} s, {fmt_rss(rss)}",
+                          file=sys.stderr, flush=True)
         med = {n: statistics.median(v[0]) for n, v in res.items()}
+        if a.contended:
+            lmed = {n: statistics.median(v) for n, v in loaded.items()}
+            crows.append([w.id] + [x for n, _ in impls for x in (
+                f"{lmed[n]:.3f}", f"{lmed[n] / med[n]:.2f}x")] +
+                ([f"{lmed['gort'] / lmed['go']:.2f}"] if "go" in lmed else ["-"]))
         rss = {n: max(v[1]) for n, v in res.items()}
         go_t = med.get("go")
         rows.append([w.id, f"{med['gort']:.3f}", f"{go_t:.3f}" if go_t else "-",
@@ -152,6 +191,14 @@ def main():
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     table = "\n".join(lines)
+    if crows:
+        n = len(os.sched_getaffinity(0))
+        chead = ["workload", "gort loaded s", "gort slowdown", "Go loaded s", "Go slowdown",
+                 "gort/Go loaded"]
+        table += (f"\n\nContended ({n} busy loops beside every run; slowdown = loaded "
+                  "median / quiet median):\n\n" + "\n".join(
+                      ["| " + " | ".join(chead) + " |", "|" + "---|" * len(chead)] +
+                      ["| " + " | ".join(r) + " |" for r in crows if len(r) == len(chead)]))
     print(table)
     if a.out:
         with open(a.out, "w") as f:

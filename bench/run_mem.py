@@ -19,6 +19,11 @@ here: "ok" in the table, or MISMATCH and exit status 1).
   run_mem.py --build-dir build/release                 timed tables
   run_mem.py --build-dir build/release --smoke         each C program once, tiny
   run_mem.py ... --only gcbench,alloc --runs 1 --out FILE
+  run_mem.py ... --contended     also beside one busy loop per CPU (issue 18)
+With --contended every run is made twice, quiet and then beside as many busy
+loops (`sh -c 'while :; do :; done'`) as the process may use CPUs, the
+implementations still alternating; a second table gives each system's loaded
+median and slowdown factor (loaded / quiet).
 Wall time is measured here, peak RSS comes from wait4()'s rusage; the
 allocation workloads report the program's own loop time per object. Runs
 alternate between implementations; a workload's "runs" says how many, and the
@@ -224,6 +229,8 @@ def main():
     ap.add_argument("--tiny", action="store_true", help="timed tables at the smoke sizes "
                     "(to test this script)")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--contended", action="store_true",
+                    help="also run each beside one busy loop per CPU; report slowdowns")
     ap.add_argument("--out", help="also write the tables to this file "
                     "(default BUILD/bench-mem.md)")
     a = ap.parse_args()
@@ -249,30 +256,33 @@ def main():
         sched_run.build_go(a.build_dir, [w.prog for w in todo])
     load0 = os.getloadavg()[0]
     t_start = time.monotonic()
-    rows, pause_rows, notes, status = [], [], [], 0
+    rows, pause_rows, crows, notes, status = [], [], [], [], 0
     for w in todo:
         impls = [i for i in w.impls if i not in skip and
                  f"bench_{w.prog}_{'boehm' if i == 'boehm2' else i}" not in bad_targets]
         runs = a.runs or w.runs
         res = {i: [] for i in impls}
+        loaded = {i: [] for i in impls}
         fails = {}
         for r in range(runs):  # alternate: gort, go, boehm, ..., gort, go, ...
             for impl in impls:
-                if impl in fails:
-                    continue
-                try:
-                    x = run_once(impl_exe(bench_bin, w.prog, impl), w.args,
-                                 impl_env(impl, w.kind), a.timeout, maxrss)
-                except Exception as e:
-                    fails[impl] = str(e).splitlines()[0]
-                    print(f"  {w.id} {impl} run {r + 1}: FAILED: {e}", file=sys.stderr)
-                    status = 1
-                    continue
-                res[impl].append(x)
-                extra = (f", {int(x.meas['loop_ns']) / w.per:.1f} ns/obj"
-                         if w.kind == "alloc" else "")
-                print(f"  {w.id} {impl} run {r + 1}: {x.wall:.2f} s, {mib(x.rss)}{extra}",
-                      file=sys.stderr, flush=True)
+                for mode, nbusy in sched_run.modes(a.contended):
+                    if impl in fails:
+                        continue
+                    try:
+                        with sched_run.busy_loops(nbusy):
+                            x = run_once(impl_exe(bench_bin, w.prog, impl), w.args,
+                                         impl_env(impl, w.kind), a.timeout, maxrss)
+                    except Exception as e:
+                        fails[impl] = str(e).splitlines()[0]
+                        print(f"  {w.id} {impl} run {r + 1}: FAILED: {e}", file=sys.stderr)
+                        status = 1
+                        continue
+                    (loaded if nbusy else res)[impl].append(x)
+                    extra = (f", {int(x.meas['loop_ns']) / w.per:.1f} ns/obj"
+                             if w.kind == "alloc" else "")
+                    print(f"  {w.id} {impl} run {r + 1} {mode}: {x.wall:.2f} s, "
+                          f"{mib(x.rss)}{extra}", file=sys.stderr, flush=True)
         # The answer must agree across implementations and runs.
         answers = {x.answer for v in res.values() for x in v}
         check = "ok" if len(answers) == 1 else ("MISMATCH" if answers else "-")
@@ -296,6 +306,24 @@ def main():
             return statistics.median(x.wall for x in v)
 
         vals = {i: value(i) for i in IMPL_ORDER}
+        if a.contended and w.kind in ("time", "alloc"):
+            def lval(impl):
+                v = loaded.get(impl)
+                if not v:
+                    return None
+                if w.kind == "alloc":
+                    return statistics.median(int(x.meas["loop_ns"]) for x in v) / w.per
+                return statistics.median(x.wall for x in v)
+            lv = {i: lval(i) for i in IMPL_ORDER}
+            cells = []
+            for i in IMPL_ORDER:
+                if lv[i] is None or not vals[i]:
+                    cells.append("-")
+                else:
+                    cells.append(f"{lv[i]:.2f} ({lv[i] / vals[i]:.2f}x)")
+            crows.append([w.title] + cells + [
+                f"{lv['gort'] / lv['go']:.2f}" if lv["gort"] and lv["go"] else "-",
+                f"{lv['gort'] / lv['boehm']:.2f}" if lv["gort"] and lv["boehm"] else "-"])
         rss = {i: max(x.rss for x in res[i]) if res.get(i) else None for i in IMPL_ORDER}
         fmt = (lambda x: f"{x:.1f}") if w.kind == "alloc" else (lambda x: f"{x:.2f}")
 
@@ -365,6 +393,15 @@ def main():
         "check: every implementation printed the same answer.\n",
         table(head, rows) + "\n",
     ]
+    if crows:
+        parts += [
+            f"Contended (issue 18): each run also beside {ncpu} busy loops "
+            "(`sh -c 'while :; do :; done'`), quiet and loaded runs alternating; each cell "
+            "is the loaded median and, in brackets, the slowdown factor (loaded / quiet "
+            "median of the table above).\n",
+            table(["workload"] + [IMPL_NAMES[i] for i in IMPL_ORDER] +
+                  ["gort/Go loaded", "gort/Boehm loaded"], crows) + "\n",
+        ]
     if pause_rows:
         parts += [
             "Pauses (gcpause: 1 GiB live in 64-byte pointerful nodes, 4 GiB replaced at "

@@ -137,6 +137,7 @@ enum WaitReason {
     WAIT_GC_SCAVENGE,        // "GC scavenge wait"
     WAIT_IO,                 // "IO wait"
     WAIT_PREEMPTED,          // "preempted"
+    WAIT_UPDATE_MAXPROCS,    // "GOMAXPROCS updater (idle)"
     WAIT_N
 };
 const char *rt_waitreason_str(uint8_t r);
@@ -458,6 +459,16 @@ void rt_sysmon(void);
 void rt_sysmon_start(void);
 // Wakes sysmon if it sleeps with every P idle (any thread, even one without an M).
 void rt_sysmon_wake(void);
+// The default GOMAXPROCS (sysmon.c): what the process may use (affinity,
+// cgroup quota: rt_os_cpu_limit) unless the GOMAXPROCS variable is set;
+// sysmon re-checks it about once a second and follows a change, until the
+// program sets GOMAXPROCS itself (gort_gomaxprocs, which calls
+// rt_maxprocs_user_set).
+int32_t rt_maxprocs_default(void);
+void rt_maxprocs_start(void);
+void rt_maxprocs_user_set(void);
+// Sets GOMAXPROCS to n (stop the world, resize). On a user goroutine.
+void rt_gomaxprocs_set(int32_t n);
 void rt_sched_before_exit(void);
 void rt_schedtrace(bool detailed);
 // Count user goroutines.

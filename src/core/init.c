@@ -104,13 +104,15 @@ rt_osinit(void)
 static int32_t
 gomaxprocs_env(void)
 {
-    int32_t procs = rt_ncpu;
+    int32_t procs = rt_maxprocs_default();
     const char *s = rt_getenv("GOMAXPROCS");
     if (s && *s) {
         char *end;
         long n = strtol(s, &end, 10);
-        if (*end == '\0' && n > 0)
+        if (*end == '\0' && n > 0) {
             procs = n > 1024 ? 1024 : (int32_t)n;
+            rt_maxprocs_user_set(); // no updates from the CPU limit
+        }
     }
     return procs;
 }
@@ -172,6 +174,7 @@ rt_main(void *unused)
     (void)unused;
     int64_t t = rt_nanotime();
     rt_sysmon_start();
+    rt_maxprocs_start();
     atomic_store_explicit(&rt_sched.main_started, 1, memory_order_release);
     rt_boottrace("sysmon", t, "started on its own M, no P");
     rt_boottrace("main", rt_starttime, "calling main as goroutine %lld",

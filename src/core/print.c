@@ -328,6 +328,7 @@ static const char *const waitreason_strs[WAIT_N] = {
         [WAIT_GC_SCAVENGE] = "GC scavenge wait",
         [WAIT_IO] = "IO wait",
         [WAIT_PREEMPTED] = "preempted",
+        [WAIT_UPDATE_MAXPROCS] = "GOMAXPROCS updater (idle)",
 };
 
 const char *

@@ -55,7 +55,6 @@ enum {
 // Mark assists (see "Mark assists" below).
 #define ASSIST_SLACK       ((uint64_t)256 << 10) // allocation between two checks
 #define ASSIST_MAX         ((uint64_t)1 << 20)   // marking per call (about a millisecond)
-enum { ASSIST_SPIN = 4096 };                     // pauses a concurrent marker waits for work
 
 typedef struct WorkBuf {
     struct WorkBuf *next;
@@ -123,6 +122,8 @@ static struct {
     WorkBuf *empty;               // [lock] spare buffers
     _Atomic uint32_t nfull;       // [atomic] buffers on full (read without the lock)
     _Atomic uint32_t nwait;       // [atomic] workers out of work
+    _Atomic uint32_t seq;         // [atomic] futex: bumped when work is shared or marking ends
+    _Atomic uint32_t nsleep;      // [atomic] stop-the-world mark workers asleep on seq
     uint32_t nproc;               // [stw] workers in this cycle, starter included
     _Atomic uint32_t gen;         // [atomic] futex: sequence, job, nproc; a change wakes workers
     _Atomic uint32_t ndone;       // [atomic] futex: workers still on their job
@@ -155,14 +156,21 @@ static struct {
                                   // rescanned this cycle
     uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
     // Mark assists (rt_gc_mark_assist).
-    _Atomic uint32_t armed;        // [atomic] worker 0 armed the pages: heap objects may be read
-    _Atomic uint32_t assist_busy;  // [atomic] a goroutine is assisting (owns assist)
-    _Atomic uint32_t hungry;       // [atomic] concurrent markers out of work: the others share
-    GCWork assist;                 // [assist_busy; stw] the assisting goroutine's work
-    uint64_t goal, expect;         // [stw] the goal, the work expected (heap_live at STW 1: st)
-    _Atomic uint64_t assist_ns;    // [atomic] time goroutines spent assisting this cycle
-    _Atomic uint64_t assist_total; // [atomic] bytes assists marked, all cycles
-    GCCycleStats st;               // [rt_gc.running] the cycle in flight
+    _Atomic uint32_t armed;       // [atomic] worker 0 armed the pages: heap objects may be read
+    _Atomic uint32_t assist_busy; // [atomic] a goroutine is assisting (owns assist)
+    _Atomic uint32_t hungry;      // [atomic] concurrent markers out of work: the others share
+    // Waiting in the concurrent mark (see "Waiting" below).
+    _Atomic uint32_t seq;            // [atomic] futex: bumped at each event a waiter may want
+    _Atomic uint32_t nsleep;         // [atomic] threads asleep (or about to be) on seq
+    _Atomic uint64_t wake_at;        // [atomic] worker 0's marked bytes that let a parked assist
+                                     // go on; UINT64_MAX while none is parked
+    _Atomic uint64_t nparked;        // [atomic] assists parked, all cycles
+    GCWork assist;                   // [assist_busy; stw] the assisting goroutine's work
+    uint64_t goal, expect;           // [stw] the goal, the work expected (heap_live at STW 1: st)
+    _Atomic uint64_t assist_ns;      // [atomic] time goroutines spent assisting this cycle
+    _Atomic uint64_t assist_wait_ns; // [atomic] time assists spent parked, all cycles
+    _Atomic uint64_t assist_total;   // [atomic] bytes assists marked, all cycles
+    GCCycleStats st;                 // [rt_gc.running] the cycle in flight
     // Minor cycles (see "Minor cycles" below).
     bool gen;                      // [rt_gc.running] concurrent cycles may be minor (decided once)
     bool gen_valid;                // [stw] no written bit was lost since the last mark
@@ -186,6 +194,56 @@ static struct {
     _Atomic uint32_t minor_total;  // [atomic] minor cycles since the program started
     _Atomic uint32_t medium_total; // [atomic] medium cycles since the program started
 } conc;
+
+// ---- Waiting -----------------------------------------------------------------------
+//
+// No marker waits by spinning for long: on a loaded machine the thread it
+// waits for may be off its core for a whole time slice, and spinning takes
+// the CPU that thread needs. A wait spins WAIT_ACTIVE rounds of WAIT_PAUSES
+// PAUSEs, yields the core once, then sleeps in the kernel on a futex word
+// (work.seq in the stop-the-world mark, conc.seq in the concurrent one).
+// A waiter counts itself in nsleep, fences, reads seq, checks its condition
+// and sleeps on that seq; a waker changes the state, fences and, if anyone
+// sleeps, bumps seq and wakes them all (futex_event). With the two fences
+// either the waker sees the sleeper or the sleeper sees the change.
+
+enum { WAIT_ACTIVE = 4, WAIT_PAUSES = 30 };
+
+static void
+futex_event(_Atomic uint32_t *seq, _Atomic uint32_t *nsleep)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(nsleep, memory_order_relaxed) != 0) {
+        atomic_fetch_add_explicit(seq, 1, memory_order_seq_cst);
+        rt_os_futexwake(seq, INT32_MAX);
+    }
+}
+
+// Waits until cond(arg) holds: spins briefly (not on one CPU), yields once,
+// then sleeps on seq until an event. cond must be cheap and may be called
+// many times.
+static void
+wait_until(bool (*cond)(void *), void *arg, _Atomic uint32_t *seq, _Atomic uint32_t *nsleep)
+{
+    int active = rt_ncpu > 1 ? WAIT_ACTIVE : 0;
+    for (int i = 0; i < active; i++) {
+        if (cond(arg))
+            return;
+        for (int j = 0; j < WAIT_PAUSES; j++)
+            rt_arch_pause();
+    }
+    if (cond(arg))
+        return;
+    rt_os_osyield();
+    while (!cond(arg)) {
+        atomic_fetch_add_explicit(nsleep, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        uint32_t v = atomic_load_explicit(seq, memory_order_relaxed);
+        if (!cond(arg))
+            rt_os_futexsleep(seq, v, -1);
+        atomic_fetch_sub_explicit(nsleep, 1, memory_order_relaxed);
+    }
+}
 
 // ---- The mark stack ----------------------------------------------------------------
 
@@ -261,6 +319,7 @@ wb_put_full(WorkBuf *b)
     work.full = b;
     atomic_fetch_add_explicit(&work.nfull, 1, memory_order_release);
     rt_unlock(&work.lock);
+    futex_event(&work.seq, &work.nsleep);
 }
 
 // Moves about half of w's stack (at most WB_ENTRIES pairs) to the global
@@ -480,6 +539,8 @@ scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const enum MarkMode mode)
 // when mark termination asks it to (conc.stop), and an assist when it has
 // marked up to limit bytes or the world is stopping; it returns false then.
 // A concurrent marker shares work while the other one waits for some.
+static void assist_wake(void);
+
 static inline __attribute__((always_inline)) GC_NO_SANITIZE bool
 drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
 {
@@ -494,6 +555,19 @@ drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
             for (; rn > 0; rn--, rh = (rh + 1) % PREFETCH_DEPTH)
                 gcw_push(w, rp[rh], rl[rh]);
             return false;
+        }
+        if (mode == MARK_CONC && limit == UINT64_MAX && tick % STOP_CHECK == 0) {
+            if (rt_unlikely(w->marked >= atomic_load_explicit(&conc.wake_at, memory_order_relaxed)))
+                assist_wake(); // worker 0 marked what a parked assist waits for
+            // Balance (Go's gcw.balance): keep a buffer of worker 0's work
+            // on the global list, so that an assist finds some while worker
+            // 0 is off its core. Nobody takes it: one share, then nfull > 0.
+            if (w->n >= 2 * SHARE_MIN && atomic_load_explicit(&conc.armed, memory_order_relaxed) &&
+                atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
+                gcw_share(w);
+                w->nshare++;
+                futex_event(&conc.seq, &conc.nsleep);
+            }
         }
         while (rn < PREFETCH_DEPTH && w->n > 0) {
             w->n--;
@@ -525,6 +599,7 @@ drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
             atomic_load_explicit(&work.nfull, memory_order_relaxed) == 0) {
             gcw_share(w);
             w->nshare++;
+            futex_event(&conc.seq, &conc.nsleep);
         }
     }
     return true;
@@ -549,6 +624,34 @@ scan_range(GCWork *w, uintptr_t lo, uintptr_t hi)
     case MARK_SEED:
         scan_words(w, lo, hi, MARK_SEED);
         break;
+    }
+}
+
+static bool
+mark_waiting(void *arg)
+{
+    (void)arg;
+    return atomic_load_explicit(&work.nfull, memory_order_relaxed) != 0 ||
+           atomic_load_explicit(&work.nwait, memory_order_relaxed) == work.nproc;
+}
+
+// One round of a stop-the-world mark worker's wait for shared work or the
+// end (see "Waiting"): PAUSE, then one yield, then the futex.
+static void
+mark_wait(int spins)
+{
+    int active = rt_ncpu > 1 ? WAIT_ACTIVE * WAIT_PAUSES : 0;
+    if (spins < active) {
+        rt_arch_pause();
+    } else if (spins == active) {
+        rt_os_osyield();
+    } else {
+        atomic_fetch_add_explicit(&work.nsleep, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        uint32_t v = atomic_load_explicit(&work.seq, memory_order_relaxed);
+        if (!mark_waiting(NULL))
+            rt_os_futexsleep(&work.seq, v, -1);
+        atomic_fetch_sub_explicit(&work.nsleep, 1, memory_order_relaxed);
     }
 }
 
@@ -585,14 +688,10 @@ mark_loop(GCWork *w)
             if (atomic_load_explicit(&work.nwait, memory_order_acquire) == work.nproc &&
                 atomic_load_explicit(&work.nfull, memory_order_acquire) == 0) {
                 done = true;
+                futex_event(&work.seq, &work.nsleep); // the others may sleep
                 break;
             }
-            if (spins < 100)
-                rt_arch_pause();
-            else if (spins < 200)
-                rt_os_osyield();
-            else
-                rt_os_usleep(10);
+            mark_wait(spins);
         }
         w->idle_ns += (uint64_t)(rt_nanotime() - ti);
         if (done)
@@ -1433,6 +1532,16 @@ rt_gc_medium_cycles(void)
     return atomic_load_explicit(&conc.medium_total, memory_order_relaxed);
 }
 
+// Worker 0's wait while an assist runs: for its shared work, its end, or a stop.
+static bool
+conc_drain_may_go(void *arg)
+{
+    (void)arg;
+    return atomic_load_explicit(&work.nfull, memory_order_relaxed) != 0 ||
+           !atomic_load_explicit(&conc.assist_busy, memory_order_relaxed) ||
+           atomic_load_explicit(&conc.stop, memory_order_relaxed);
+}
+
 // Worker 0: drains its stack and the work an assist gave back, until
 // neither has any and no goroutine is assisting. False if mark termination
 // stopped it.
@@ -1449,13 +1558,9 @@ conc_drain(GCWork *w)
         // Busy first, then the list: an assist gives back its work before
         // it clears busy (release), so seeing it clear shows its work.
         if (atomic_load_explicit(&conc.assist_busy, memory_order_acquire)) {
-            // It shares while we are hungry.
+            // It shares while we are hungry; wait for that or its end.
             atomic_fetch_add_explicit(&conc.hungry, 1, memory_order_relaxed);
-            for (int i = 0;
-                 i < ASSIST_SPIN && atomic_load_explicit(&work.nfull, memory_order_acquire) == 0 &&
-                 atomic_load_explicit(&conc.assist_busy, memory_order_relaxed);
-                 i++)
-                rt_arch_pause();
+            wait_until(conc_drain_may_go, NULL, &conc.seq, &conc.nsleep);
             atomic_fetch_sub_explicit(&conc.hungry, 1, memory_order_relaxed);
             if (atomic_load_explicit(&conc.stop, memory_order_relaxed))
                 return false;
@@ -1500,6 +1605,7 @@ conc_worker(GCWork *w)
         atomic_store_explicit(&rt_gc_malloc_hook, 1, memory_order_relaxed);
         rt_sysmon_wake();
     }
+    assist_wake(); // parked assists go on: done, or stopped
 }
 
 // ---- Mark assists ------------------------------------------------------------------
@@ -1568,8 +1674,9 @@ assist_work_for(uint64_t heap)
                       (double)(conc.goal - conc.st.heap0));
 }
 
-// Takes work for the assist: from the global list, else waits a little for
-// worker 0 to share some. False if none came.
+// Takes work for the assist: from the global list, else waits a few PAUSEs
+// for worker 0 to share some (it may be off its core: the caller parks
+// then, assist_park). False if none came.
 static bool
 assist_get_work(GCWork *w)
 {
@@ -1577,7 +1684,8 @@ assist_get_work(GCWork *w)
         return true;
     bool got = false;
     atomic_fetch_add_explicit(&conc.hungry, 1, memory_order_relaxed);
-    for (int i = 0; i < ASSIST_SPIN; i++) {
+    int spins = rt_ncpu > 1 ? WAIT_ACTIVE * WAIT_PAUSES : 0;
+    for (int i = 0; i < spins; i++) {
         if (atomic_load_explicit(&work.nfull, memory_order_acquire) != 0 && gcw_steal(w)) {
             got = true;
             break;
@@ -1606,13 +1714,61 @@ gcw_give_back(GCWork *w)
     }
 }
 
-void GC_NO_SANITIZE
-rt_gc_mark_assist(void)
+// Wakes the parked assists; each re-checks what it waits for.
+static RT_NOINLINE void
+assist_wake(void)
 {
-    // m->locks: the world does not stop in here, so the mark is still the
-    // one this call paces when it sets the next check.
-    M *m = rt_m();
-    m->locks++;
+    atomic_store_explicit(&conc.wake_at, UINT64_MAX, memory_order_relaxed);
+    futex_event(&conc.seq, &conc.nsleep);
+}
+
+// A parked assist's condition: the markers did *arg bytes of work in all
+// (then the program may allocate again), work was shared, or the mark is
+// over. Else it (re)publishes in conc.wake_at when worker 0 must wake it.
+static bool
+assist_may_go(void *arg)
+{
+    uint64_t target = *(const uint64_t *)arg;
+    if (!rt_gc_marking() || atomic_load_explicit(&conc.done, memory_order_relaxed) ||
+        atomic_load_explicit(&conc.stop, memory_order_relaxed) ||
+        atomic_load_explicit(&work.nfull, memory_order_relaxed) != 0)
+        return true;
+    uint64_t a = __atomic_load_n(&conc.assist.marked, __ATOMIC_RELAXED);
+    uint64_t w0 = __atomic_load_n(&work.workers[0]->w.marked, __ATOMIC_RELAXED);
+    if (w0 + a >= target)
+        return true;
+    uint64_t at = target - a, cur = atomic_load_explicit(&conc.wake_at, memory_order_relaxed);
+    while (at < cur &&
+           !atomic_compare_exchange_weak_explicit(&conc.wake_at, &cur, at, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+    return false;
+}
+
+// Go's assist queue, for a goroutine in debt that found no work to take:
+// its thread sleeps (spin, yield, futex: see "Waiting") until worker 0
+// has marked enough to cover the debt, shares work (conc.hungry asks it
+// to at its next object), or the mark ends,
+// rather than spin while worker 0 is off its core. m->locks is 0 here, so
+// a stop of the world suspends it as any running goroutine. (The goroutine
+// keeps its P meanwhile; the other Ps may steal its run queue.)
+static void
+assist_park(uint64_t target)
+{
+    int64_t t0 = rt_nanotime();
+    atomic_fetch_add_explicit(&conc.nparked, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conc.hungry, 1, memory_order_relaxed); // worker 0 shares: we wake
+    wait_until(assist_may_go, &target, &conc.seq, &conc.nsleep);
+    atomic_fetch_sub_explicit(&conc.hungry, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conc.assist_wait_ns, (uint64_t)(rt_nanotime() - t0),
+                              memory_order_relaxed);
+}
+
+// One assist check, with m->locks raised. Returns true with *target set
+// when the goroutine is in debt and found no work: it should park.
+static GC_NO_SANITIZE bool
+assist_once(uint64_t *target)
+{
     uint64_t live = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (!rt_gc_marking()) {
         // Ended meanwhile.
@@ -1631,9 +1787,12 @@ rt_gc_mark_assist(void)
         uint64_t done = assist_done(), to = assist_work_for(live + ASSIST_SLACK);
         uint64_t want = to > done ? to - done : ASSIST_SLACK;
         uint64_t limit = w->marked + (want < ASSIST_MAX ? want : ASSIST_MAX);
+        bool starved = false;
         while (w->marked < limit) {
-            if (w->n == 0 && !assist_get_work(w))
+            if (w->n == 0 && !assist_get_work(w)) {
+                starved = true;
                 break;
+            }
             if (!drain_local(w, MARK_CONC, limit))
                 break; // the limit, or a stop
         }
@@ -1641,10 +1800,34 @@ rt_gc_mark_assist(void)
         atomic_fetch_add_explicit(&conc.assist_ns, (uint64_t)(rt_nanotime() - t0),
                                   memory_order_relaxed);
         atomic_store_explicit(&conc.assist_busy, 0, memory_order_release);
+        futex_event(&conc.seq, &conc.nsleep); // worker 0 may wait for this
         assist_next_check(assist_allowed(assist_done()) + ASSIST_SLACK);
+        if (starved && live >= assist_allowed(assist_done()) &&
+            !atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed)) {
+            *target = assist_work_for(live + ASSIST_SLACK);
+            return true;
+        }
     }
-    if (--m->locks == 0 && rt_unlikely(m->gc_pending))
-        rt_gc_suspend_self();
+    return false;
+}
+
+void
+rt_gc_mark_assist(void)
+{
+    // m->locks: the world does not stop in assist_once, so the mark is
+    // still the one it paces when it sets the next check. Not while
+    // parked: the world may stop then, and the loop looks again.
+    M *m = rt_m();
+    for (;;) {
+        m->locks++;
+        uint64_t target = 0;
+        bool park = assist_once(&target);
+        if (--m->locks == 0 && rt_unlikely(m->gc_pending))
+            rt_gc_suspend_self();
+        if (!park)
+            return;
+        assist_park(target);
+    }
 }
 
 // Decided at the first cycle, before the world stops (it starts worker 0
@@ -1812,6 +1995,7 @@ conc_begin(GCCycleStats *st)
     conc.all_dirty = false;
     atomic_store_explicit(&conc.done, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.stop, 0, memory_order_relaxed);
+    atomic_store_explicit(&conc.wake_at, UINT64_MAX, memory_order_relaxed);
     atomic_store_explicit(&conc.phase, CONC_MARK, memory_order_release);
     // The hook fires at the first assist check now (rt_gc_mark_assist), and
     // never later than the goal, where an allocation ends the mark.
@@ -1834,6 +2018,7 @@ conc_finish(int reason)
     st->tmarkterm = rt_nanotime();
     rt_gc_stop_world();
     atomic_store_explicit(&conc.stop, 1, memory_order_relaxed);
+    futex_event(&conc.seq, &conc.nsleep); // worker 0 or a parked assist may sleep
     workers_wait();
     atomic_store_explicit(&conc.phase, CONC_OFF, memory_order_relaxed);
     atomic_store_explicit(&rt_gc_fresh_cycle, 0, memory_order_relaxed);

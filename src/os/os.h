@@ -60,6 +60,14 @@ int rt_os_newosproc(void *(*fn)(void *), void *arg, uintptr_t *thread);
 int rt_os_gettid(void);
 int rt_os_tgkill(int tid, int sig); // [signal-safe]
 int rt_os_ncpu(void);
+// CPUs the process may really use (src/os/linux/cpulimit.c): the affinity
+// mask's count, lowered to the cgroup v2 CPU quota; *source says which
+// limit applied (RT_CPU_*). Reads files: not signal-safe; no allocation.
+enum { RT_CPU_MACHINE = 0, RT_CPU_AFFINITY = 1, RT_CPU_CGROUP = 2 };
+int rt_os_cpu_limit(int *source);
+// The CPUs cpu.max allows in cgroup directory dir and its parents up to
+// (and including) stop, at least 1; 0 if none sets a quota.
+int rt_os_cgroup_cpu_max(const char *dir, const char *stop);
 // Bounds of the calling thread's own stack.
 void rt_os_thread_stack(uintptr_t *lo, uintptr_t *hi);
 

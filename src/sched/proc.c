@@ -89,6 +89,7 @@ static void globrunqput(G *gp);
 static G *globrunqget(P *pp, int32_t max);
 static void stopm(void);
 static void startm(P *pp, bool spinning);
+static void gcstop_notify(void);
 static void gcstopm(void);
 static void stoplockedm(void);
 static void startlockedm(G *gp);
@@ -1792,8 +1793,9 @@ gcstopm(void)
     // Release: the collector's stopper polls the status without sched.lock
     // and then reads this M's state (gc_sp, curg) and this P's.
     atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
+    gcstop_notify();
     // stopwait counts only for rt_stop_the_world; the collector's stopper
-    // polls the Ps' status instead.
+    // watches the Ps' status instead (gcstop_wait).
     if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed) &&
         --rt_sched.stopwait == 0)
         rt_note_wakeup(&rt_sched.stopnote);
@@ -2056,14 +2058,22 @@ int
 gort_gomaxprocs(int n)
 {
     int prev = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    if (n >= 1)
+        rt_maxprocs_user_set(); // Go 1.25: the program's own setting stays
     if (n < 1 || n == prev)
         return prev;
+    rt_gomaxprocs_set(n);
+    return prev;
+}
+
+void
+rt_gomaxprocs_set(int32_t n)
+{
     if (n > MAX_GOMAXPROCS)
         n = MAX_GOMAXPROCS;
     rt_stop_the_world("GOMAXPROCS");
     newprocs = n;
     rt_start_the_world();
-    return prev;
 }
 
 void
@@ -2102,11 +2112,63 @@ rt_sysmon_start(void)
 // call), saves the interrupted sp and registers in the M, marks its P
 // stopped and sleeps on sched.gc_epoch until the world restarts; an M
 // holding a runtime Lock is not suspended inside it but at its last unlock
-// (rt_gc_suspend_self). The stopper polls the Ps until all are stopped,
-// repeating the request every 100 us in case a signal raced with a
-// scheduler transition. A suspended M keeps its P (pp->m stays set).
+// (rt_gc_suspend_self). The stopper waits until all Ps are stopped,
+// repeating the request every 100 us to 1 ms in case a signal raced with a
+// scheduler transition (see gcstop below). A suspended M keeps its P
+// (pp->m stays set).
 
-enum { GC_STOP_RESIGNAL_NS = 100 * 1000 };
+enum { GC_STOP_RESIGNAL_NS = 100 * 1000, GC_STOP_RESIGNAL_MAX_NS = 1000 * 1000 };
+
+// The stopper does not poll: after a few PAUSEs and one yield it sleeps on
+// gcstop.seq, which an M that marks its P stopped bumps (gcstop_notify,
+// signal-safe) when the stopper sleeps, until the next resignal. The
+// resignal period doubles from 100 us to 1 ms: on a loaded machine the M is
+// usually waiting for a CPU, not for another signal.
+static struct {
+    _Atomic uint32_t seq;   // [atomic] futex: a P reached P_GCSTOP
+    _Atomic uint32_t sleep; // [atomic] the stopper sleeps (or is about to) on seq
+} gcstop;
+
+static void
+gcstop_notify(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&gcstop.sleep, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&gcstop.seq, 1, memory_order_seq_cst);
+        rt_os_futexwake(&gcstop.seq, 1);
+    }
+}
+
+static bool
+gcstop_all(int32_t np)
+{
+    for (int32_t i = 0; i < np; i++)
+        if (atomic_load_explicit(&rt_allp[i]->status, memory_order_seq_cst) != P_GCSTOP)
+            return false;
+    return true;
+}
+
+// One round of the stopper's wait (spins counts the rounds), until `until`.
+static void
+gcstop_wait(int32_t np, int spins, int64_t until)
+{
+    enum { ACTIVE = 50 };
+    if (spins < ACTIVE && rt_ncpu > 1) {
+        rt_arch_pause();
+        return;
+    }
+    if (spins <= ACTIVE) {
+        rt_os_osyield();
+        return;
+    }
+    atomic_fetch_add_explicit(&gcstop.sleep, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    uint32_t v = atomic_load_explicit(&gcstop.seq, memory_order_relaxed);
+    int64_t left = until - rt_nanotime();
+    if (left > 0 && !gcstop_all(np))
+        rt_os_futexsleep(&gcstop.seq, v, left);
+    atomic_fetch_sub_explicit(&gcstop.sleep, 1, memory_order_relaxed);
+}
 
 // The P is marked running again before gcsuspend is checked (seq_cst on both
 // sides, as Dekker): a stop that began before this M was scheduled after
@@ -2124,6 +2186,7 @@ gc_wait_epoch(M *m, P *pp)
     for (;;) {
         uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_seq_cst);
         atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
+        gcstop_notify();
         if (atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst)) {
             while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
                 rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
@@ -2197,11 +2260,11 @@ rt_gc_stop_world(void)
     // suspended itself.
 
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
-    int64_t last_signal = 0;
+    int64_t last_signal = 0, period = GC_STOP_RESIGNAL_NS;
     for (int spins = 0;; spins++) {
         bool all = true;
         int64_t now = rt_nanotime();
-        bool resignal = now - last_signal >= GC_STOP_RESIGNAL_NS;
+        bool resignal = now - last_signal >= period;
         for (int32_t i = 0; i < np; i++) {
             P *pp = rt_allp[i];
             // seq_cst: pairs with gc_wait_epoch's store-then-check.
@@ -2229,12 +2292,12 @@ rt_gc_stop_world(void)
         }
         if (all)
             break;
-        if (resignal)
+        if (resignal) {
+            if (last_signal != 0 && period < GC_STOP_RESIGNAL_MAX_NS)
+                period *= 2;
             last_signal = now;
-        if (spins < 50)
-            rt_arch_pause();
-        else
-            rt_os_usleep(5);
+        }
+        gcstop_wait(np, spins, last_signal + period);
     }
 }
 

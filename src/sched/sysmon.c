@@ -20,7 +20,11 @@
 //   - starts an M when a timer is due and a P is idle but nobody looks;
 //   - polls the network when nobody did for 10 ms (src/netpoll/netpoll.h);
 //   - prints GODEBUG=schedtrace lines;
-//   - returns long-idle cached goroutine stacks to the OS.
+//   - returns long-idle cached goroutine stacks to the OS;
+//   - about once a second, re-reads the CPU limit (affinity mask, cgroup
+//     v2 quota: rt_os_cpu_limit) and, when the default GOMAXPROCS is in
+//     force and the limit changed, has the updater goroutine resize (it
+//     stops the world, which sysmon, without a P, cannot).
 #include "gc/gc.h" // rt_gc_sysmon_tick
 #include "netpoll/netpoll.h"
 #include "rt.h"
@@ -39,10 +43,106 @@ enum {
     SYSMON_MAX_US = 10 * 1000,
     STACK_SCAVENGE_NS = 1000 * 1000 * 1000,
     NETPOLL_NS = 10 * 1000 * 1000,
+    MAXPROCS_CHECK_NS = 1000 * 1000 * 1000,
 };
 
 static int64_t lasttrace;
 static bool preempt_retry; // [owner: sysmon] retake asked for a quick retry
+
+// ---- GOMAXPROCS from the CPU limit (Go 1.25's updateMaxProcsGoroutine) ----
+
+static struct {
+    Lock lock;          // guards g's hand-off
+    G *g;               // [lock] the updater goroutine, or NULL
+    bool idle;          // [lock] g is parked, waiting for sysmon
+    int32_t want;       // [lock] what g is to apply
+    _Atomic bool user;  // [atomic] GOMAXPROCS or gort_gomaxprocs set it: never update
+    _Atomic int source; // [atomic] RT_CPU_* of the last reading
+} maxprocs;
+
+static int32_t
+maxprocs_read(void)
+{
+    int src;
+    int n = rt_os_cpu_limit(&src);
+    atomic_store_explicit(&maxprocs.source, src, memory_order_relaxed);
+    return n < 1 ? 1 : n > 1024 ? 1024 : n;
+}
+
+int32_t
+rt_maxprocs_default(void)
+{
+    return maxprocs_read();
+}
+
+void
+rt_maxprocs_user_set(void)
+{
+    atomic_store_explicit(&maxprocs.user, true, memory_order_relaxed);
+}
+
+static void
+maxprocs_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        rt_lock(&maxprocs.lock);
+        maxprocs.idle = true;
+        rt_parkunlock(&maxprocs.lock, WAIT_UPDATE_MAXPROCS);
+        rt_lock(&maxprocs.lock);
+        int32_t n = maxprocs.want;
+        rt_unlock(&maxprocs.lock);
+        if (!atomic_load_explicit(&maxprocs.user, memory_order_relaxed) && n >= 1 &&
+            n != atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed))
+            rt_gomaxprocs_set(n);
+    }
+}
+
+void
+rt_maxprocs_start(void)
+{
+    if (atomic_load_explicit(&maxprocs.user, memory_order_relaxed))
+        return;
+    G *gp = rt_newproc(maxprocs_main, NULL, 0, true, 0);
+    rt_lock(&maxprocs.lock);
+    maxprocs.g = gp;
+    rt_unlock(&maxprocs.lock);
+}
+
+// Sysmon, about once a second.
+static void
+maxprocs_check(void)
+{
+    if (atomic_load_explicit(&maxprocs.user, memory_order_relaxed))
+        return;
+    int32_t n = maxprocs_read();
+    if (n == atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed))
+        return;
+    rt_lock(&maxprocs.lock);
+    G *gp = maxprocs.idle ? maxprocs.g : NULL;
+    if (gp != NULL) {
+        maxprocs.idle = false;
+        maxprocs.want = n;
+    }
+    rt_unlock(&maxprocs.lock);
+    if (gp != NULL)
+        rt_ready(gp, false);
+}
+
+static const char *
+maxprocs_source(void)
+{
+    if (atomic_load_explicit(&maxprocs.user, memory_order_relaxed))
+        return "set";
+    switch (atomic_load_explicit(&maxprocs.source, memory_order_relaxed)) {
+    case RT_CPU_AFFINITY:
+        return "affinity";
+    case RT_CPU_CGROUP:
+        return "cgroup";
+    default:
+        return "cpus";
+    }
+}
 
 // A P in a system call: take it (Go's rules, above). True if retaken.
 static bool
@@ -138,7 +238,7 @@ rt_sysmon(void)
 {
     int idle = 0;
     int64_t delay = 0;
-    int64_t last_scavenge = rt_nanotime();
+    int64_t last_scavenge = rt_nanotime(), last_maxprocs = last_scavenge;
     lasttrace = rt_nanotime();
     for (;;) {
         if (idle == 0)
@@ -165,6 +265,10 @@ rt_sysmon(void)
                 int64_t next = rt_timers_next();
                 if (next != 0 && next - now < sleep)
                     sleep = next - now > 0 ? next - now : 0;
+                // The CPU limit is re-read even while the program is idle.
+                if (!atomic_load_explicit(&maxprocs.user, memory_order_relaxed) &&
+                    sleep > MAXPROCS_CHECK_NS)
+                    sleep = MAXPROCS_CHECK_NS;
                 rt_note_tsleep(&rt_sched.sysmonnote, sleep);
                 rt_lock(&rt_sched.lock);
                 atomic_store_explicit(&rt_sched.sysmonwait, 0, memory_order_relaxed);
@@ -208,6 +312,10 @@ rt_sysmon(void)
             lasttrace = now;
             rt_schedtrace(rt_debug.scheddetail > 0);
         }
+        if (now - last_maxprocs >= MAXPROCS_CHECK_NS) {
+            last_maxprocs = now;
+            maxprocs_check();
+        }
         if (now - last_scavenge >= STACK_SCAVENGE_NS) {
             last_scavenge = now;
             rt_stack_scavenge(now);
@@ -247,6 +355,9 @@ rt_schedtrace(bool detailed)
               atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed), nthreads,
               atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed), rt_sched.nmidle,
               atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed));
+    // Which limit set GOMAXPROCS (gort's addition): the affinity mask, the
+    // cgroup quota, all CPUs, or the GOMAXPROCS variable / gort_gomaxprocs.
+    rt_printf(" gomaxprocslimit=%s", maxprocs_source());
     if (!detailed) {
         rt_printf(" [");
         for (int32_t i = 0; i < np; i++) {
