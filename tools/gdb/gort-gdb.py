@@ -7,7 +7,7 @@
 #
 # Everything is read from the inferior's memory, never by calling into it, so
 # it works on a live process and on a core file alike. Types come from the
-# DWARF of src/core/gdb_types.c (always built with -g into libgort_rt0.a);
+# DWARF of src/debug/gdb_types.c (always built with -g into libgort_rt0.a);
 # globals (rt_allg, rt_allp, rt_sched, rt_mheap, rt_gc) from the symbol table.
 #
 # Commands:

@@ -52,7 +52,7 @@ rt0_main:
 	.asciz	GORT_GDB_SCRIPT
 	.popsection
 #endif
-// The runtime's types for the extension (src/core/gdb_types.c): a reference
+// The runtime's types for the extension (src/debug/gdb_types.c): a reference
 // from a section that is not loaded pulls that archive member in.
 	.pushsection ".gort_gdb_types", "", @progbits
 	.quad	rt_gdb_types

@@ -1,4 +1,5 @@
-// gdb_types.c: the runtime's types, as DWARF, in every gort executable.
+// gdb_types.c: the runtime's types, as DWARF, in every gort executable (built
+// into libgort_rt0.a only, not into libgort).
 //
 // The runtime itself is built without debug information in release builds,
 // yet gort's gdb extension (share/gort/gdb/gort-gdb.py) reads G, M, P,
