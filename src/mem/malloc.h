@@ -233,6 +233,8 @@ struct Span {
     uint8_t spanclass;         // [const]
     uint8_t state;             // [lock: rt_mheap.lock] enum SpanState; read racily by rt_span_of
     bool needzero;             // [owner] free slots may hold stale bytes
+    uint8_t scan_kind;         // [set at span allocation; SCAN_SLOT -> SCAN_TABLE once,
+                               // by CAS winner] SCAN_SLOT, SCAN_LARGE or SCAN_TABLE
     uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
     uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
@@ -243,10 +245,9 @@ struct Span {
                                // during a concurrent mark is not scanned until its end
     Lock speciallock;          // guards specials
     Special *specials;         // [lock: speciallock] sorted by offset, then kind
-    // Scan lengths (ptrdata.c, "Partial scans" above). scan_kind is
-    // [owner: set before the first object is handed out, never cleared while
-    // in use]; the table is [atomic]: written by the owner, read by markers.
-    uint8_t scan_kind;             // SCAN_SLOT, SCAN_LARGE or SCAN_TABLE
+    // Scan lengths (ptrdata.c, "Partial scans" above); scan_kind is beside
+    // needzero. The table is [atomic]: entries written by their objects'
+    // allocators, read by markers.
     _Atomic(uint32_t *) ptr_words; // SCAN_TABLE: per slot, words to scan (0 = all)
     uintptr_t large_ptr_bytes;     // [const] SCAN_LARGE: bytes to scan, 0 = all
 };
