@@ -133,6 +133,11 @@ GORT_API void gort_cond_broadcast(gort_cond *c);
 GORT_API void *gort_alloc(size_t size);        /* zeroed; may hold pointers: scanned */
 GORT_API void *gort_alloc_noscan(size_t size); /* zeroed; holds no gort heap pointers */
 #define gort_new(T) ((T *)gort_alloc(sizeof(T)))
+/* zeroed; only the first ptr_bytes may hold pointers (Go's ptrdata): the rest is never
+   scanned. ptr_bytes 0 is gort_alloc_noscan; ptr_bytes > size panics. */
+GORT_API void *gort_alloc_ptrs(size_t size, size_t ptr_bytes);
+#define gort_new_ptrs(T, last_pointer_field)                                                       \
+    ((T *)gort_alloc_ptrs(sizeof(T), offsetof(T, last_pointer_field) + sizeof(void *)))
 GORT_API void gort_gc(void);
 GORT_API int gort_set_gc_percent(int percent);
 GORT_API int64_t gort_set_memory_limit(int64_t bytes);

@@ -502,7 +502,9 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
     w->marked += s->elemsize;
     if (rt_spanclass_noscan(s->spanclass))
         return;
-    uintptr_t len = s->divmagic == 0 ? s->limit - base : s->elemsize;
+    // One test, as before for "large or small": see malloc.h, "Partial scans".
+    uintptr_t len =
+            rt_likely(s->scan_kind == SCAN_SLOT) ? s->elemsize : rt_span_scan_len(s, idx, base);
     gcw_push(w, base, len);
 }
 

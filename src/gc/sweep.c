@@ -115,6 +115,8 @@ rt_gc_sweep_span(Span *s, bool preserve)
         memcpy(s->full_bits, s->alloc_bits, nb);
     s->freeindex = 0;
     s->alloc_count = nalloc;
+    if (rt_unlikely(s->scan_kind == SCAN_TABLE) && nfreed > 0 && nalloc > 0)
+        rt_span_ptrdata_sweep(s); // freed slots are scanned whole again
     if (nfreed > 0) {
         s->needzero = true;
         atomic_fetch_add_explicit(&rt_mheap.nfree, nfreed, memory_order_relaxed);

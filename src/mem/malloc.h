@@ -53,6 +53,28 @@
 //   uses its P's MCache, and per-MCache statistics are plain stores read
 //   relaxed by gort_read_memstats.
 //
+// Partial scans (ptrdata.c): gort_alloc_ptrs(size, ptr_bytes) promises that
+//   only the first ptr_bytes may hold pointers (Go's ptrdata). Its objects
+//   share the ordinary scan span classes; a span records how to find an
+//   object's scan length in Span.scan_kind, which replaces the old
+//   "large or small" test at the one place the collector queues an object
+//   (mark_word), so objects of gort_alloc and gort_alloc_noscan cost nothing
+//   more to allocate or to mark:
+//     SCAN_SLOT   the whole slot (every span until a gort_alloc_ptrs object
+//                 lands in it);
+//     SCAN_LARGE  a large object: its own span, ptr_bytes in the Span
+//                 (large_ptr_bytes, 0 = the whole object) - Go's header,
+//                 kept outside the object;
+//     SCAN_TABLE  a small span holding gort_alloc_ptrs objects: an off-heap
+//                 table of one uint32 per slot (words to scan, 0 = all),
+//                 allocated the first time, zero for gort_alloc slots - Go's
+//                 heap bits, at one entry per object instead of one bit per
+//                 word. Sweeping zeroes the entries of freed slots, so a
+//                 slot gort_alloc reuses is scanned whole again.
+//   Some paths still scan a whole slot (finalizer roots, objects born during
+//   a concurrent mark, rescans of written pages): more scanning is always
+//   safe for a conservative collector, it only delays a free by a cycle.
+//
 // Free path (the collector, issue 3; the pieces are here):
 //   Objects are never freed one by one. Sweeping a span (sweepgen below)
 //   makes gcmark_bits the new alloc_bits, takes fresh zeroed mark bits,
@@ -211,6 +233,8 @@ struct Span {
     uint8_t spanclass;         // [const]
     uint8_t state;             // [lock: rt_mheap.lock] enum SpanState; read racily by rt_span_of
     bool needzero;             // [owner] free slots may hold stale bytes
+    uint8_t scan_kind;         // [set at span allocation; SCAN_SLOT -> SCAN_TABLE once,
+                               // by CAS winner] SCAN_SLOT, SCAN_LARGE or SCAN_TABLE
     uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
     uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
@@ -221,7 +245,28 @@ struct Span {
                                // during a concurrent mark is not scanned until its end
     Lock speciallock;          // guards specials
     Special *specials;         // [lock: speciallock] sorted by offset, then kind
+    // Scan lengths (ptrdata.c, "Partial scans" above); scan_kind is beside
+    // needzero. The table is [atomic]: entries written by their objects'
+    // allocators, read by markers.
+    _Atomic(uint32_t *) ptr_words; // SCAN_TABLE: per slot, words to scan (0 = all)
+    uintptr_t large_ptr_bytes;     // [const] SCAN_LARGE: bytes to scan, 0 = all
 };
+
+// How the collector finds an object's scan length (Span.scan_kind).
+enum ScanKind {
+    SCAN_SLOT = 0,  // the whole slot, elemsize: every gort_alloc-only small span
+    SCAN_LARGE = 1, // a large object: limit - base, or large_ptr_bytes
+    SCAN_TABLE = 2, // small, some slots from gort_alloc_ptrs: ptr_words[slot]
+};
+
+// Scan length of the object at slot idx (base) of a span whose scan_kind is
+// not SCAN_SLOT (ptrdata.c). Lock-free; callable by any marker.
+uintptr_t rt_span_scan_len(const Span *s, uint32_t idx, uintptr_t base);
+// Sweep: forgets the scan lengths of the slots just freed (alloc_bits is the
+// new bitmap). Only for spans with a table.
+void rt_span_ptrdata_sweep(Span *s);
+// Frees a span's table (rt_mheap_free).
+void rt_span_ptrdata_free(Span *s);
 
 // SWAR popcount: the baseline x86-64 target has no popcnt instruction and
 // __builtin_popcountll would call libgcc for every word.

@@ -408,6 +408,7 @@ rt_mheap_alloc(uintptr_t npages, uint8_t spc)
         s->divmagic = rt_class_to_divmagic[sc];
     }
     s->limit = addr + s->nelems * s->elemsize;
+    s->scan_kind = sc == 0 ? SCAN_LARGE : SCAN_SLOT; // ptrdata.c
     uintptr_t nb = rt_span_bitmap_bytes(s->nelems);
     s->alloc_bits = rt_gcbits_alloc(nb);
     s->gcmark_bits = rt_gcbits_alloc(nb);
@@ -427,6 +428,8 @@ rt_mheap_free(Span *s)
     MHeap *h = &rt_mheap;
     if (rt_unlikely(s->state != SPAN_IN_USE || s->list != NULL))
         rt_throw("mheap: freeing a span not in use or still listed");
+    if (s->scan_kind == SCAN_TABLE)
+        rt_span_ptrdata_free(s);
     rt_lock(&h->lock);
     spans_set(s, NULL);
     HeapArena *a = arena_of(s->startaddr);

@@ -21,12 +21,25 @@
 rt_arch_mcall:
 	.cfi_startproc
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rbp, -16
 	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rbx, -24
 	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r12, -32
 	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r13, -40
 	pushq	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r14, -48
 	pushq	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r15, -56
 	pushq	$0
+	.cfi_adjust_cfa_offset 8
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
 	// *fpctl = the same, each load reading back exactly one store.
@@ -36,6 +49,8 @@ rt_arch_mcall:
 	movw	%ax, 4(%r8)
 	movq	%rsp, GOBUF_SP(%rdi)
 	movq	%rsi, %rsp
+	// On g0 now: nothing above this frame to unwind to.
+	.cfi_undefined rip
 	movq	%rcx, %rdi
 	xorl	%ebp, %ebp
 	// Enter fn with a zero return address, by a jump: a call would push a
@@ -54,6 +69,15 @@ rt_arch_mcall:
 rt_arch_gogo:
 	.cfi_startproc
 	movq	GOBUF_SP(%rdi), %rsp
+	// From here the frame is the resumed context's 64-byte save area.
+	.cfi_def_cfa rsp, 64
+	.cfi_offset rip, -8
+	.cfi_offset rbp, -16
+	.cfi_offset rbx, -24
+	.cfi_offset r12, -32
+	.cfi_offset r13, -40
+	.cfi_offset r14, -48
+	.cfi_offset r15, -56
 	// Load MXCSR and the x87 control word only if the resumed context's
 	// differ from what this thread holds (*fpctl): both loads are slow and
 	// almost every context has the defaults.
@@ -70,12 +94,25 @@ rt_arch_gogo:
 	movzwl	4(%rsp), %eax
 	movw	%ax, 4(%rsi)
 2:	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
 	popq	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r15
 	popq	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r14
 	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r13
 	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r12
 	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rbx
 	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rbp
 	retq
 	.cfi_endproc
 	.size	rt_arch_gogo, .-rt_arch_gogo
@@ -107,23 +144,59 @@ rt_arch_gostart:
 	.p2align 4
 rt_arch_async_preempt:
 	.cfi_startproc
+	// The caller's frame is the interrupted code's: its sp is past the
+	// red zone this routine returns over (CFA = rsp + 8 + 128).
+	.cfi_def_cfa_offset 136
+	.cfi_offset rip, -136
 	pushfq
+	.cfi_adjust_cfa_offset 8
 	pushq	%rax
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rax, -152
 	pushq	%rcx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rcx, -160
 	pushq	%rdx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rdx, -168
 	pushq	%rsi
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rsi, -176
 	pushq	%rdi
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rdi, -184
 	pushq	%r8
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r8, -192
 	pushq	%r9
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r9, -200
 	pushq	%r10
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r10, -208
 	pushq	%r11
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r11, -216
 	pushq	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rbx, -224
 	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset rbp, -232
 	pushq	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r12, -240
 	pushq	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r13, -248
 	pushq	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r14, -256
 	pushq	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_offset r15, -264
 	movq	%rsp, %rbx		// rbx: callee-saved, holds the GPR frame
+	.cfi_def_cfa_register rbx
 	subq	rt_arch_xsave_size(%rip), %rsp
 	andq	$-64, %rsp
 	cmpb	$0, rt_arch_have_xsave(%rip)
@@ -154,22 +227,39 @@ rt_arch_async_preempt:
 	jmp	4f
 3:	fxrstor64 (%rsp)
 4:	movq	%rbx, %rsp
+	.cfi_def_cfa_register rsp
 	popq	%r15
+	.cfi_adjust_cfa_offset -8
 	popq	%r14
+	.cfi_adjust_cfa_offset -8
 	popq	%r13
+	.cfi_adjust_cfa_offset -8
 	popq	%r12
+	.cfi_adjust_cfa_offset -8
 	popq	%rbp
+	.cfi_adjust_cfa_offset -8
 	popq	%rbx
+	.cfi_adjust_cfa_offset -8
 	popq	%r11
+	.cfi_adjust_cfa_offset -8
 	popq	%r10
+	.cfi_adjust_cfa_offset -8
 	popq	%r9
+	.cfi_adjust_cfa_offset -8
 	popq	%r8
+	.cfi_adjust_cfa_offset -8
 	popq	%rdi
+	.cfi_adjust_cfa_offset -8
 	popq	%rsi
+	.cfi_adjust_cfa_offset -8
 	popq	%rdx
+	.cfi_adjust_cfa_offset -8
 	popq	%rcx
+	.cfi_adjust_cfa_offset -8
 	popq	%rax
+	.cfi_adjust_cfa_offset -8
 	popfq
+	.cfi_adjust_cfa_offset -8
 	retq	$128
 	.cfi_endproc
 	.size	rt_arch_async_preempt, .-rt_arch_async_preempt

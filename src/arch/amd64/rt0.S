@@ -42,4 +42,20 @@ rt0_main:
 	.cfi_endproc
 	.size	rt0_main, .-rt0_main
 
+// gdb auto-loads the extension this names (a Python file, kind byte 1) once
+// its folder is on the auto-load safe path (README, docs/gdb.md). The path is
+// the install location, fixed at configure time (GORT_GDB_SCRIPT), as Go's
+// linker names GOROOT's runtime-gdb.py.
+#ifdef GORT_GDB_SCRIPT
+	.pushsection ".debug_gdb_scripts", "MS", @progbits, 1
+	.byte	1
+	.asciz	GORT_GDB_SCRIPT
+	.popsection
+#endif
+// The runtime's types for the extension (src/debug/gdb_types.c): a reference
+// from a section that is not loaded pulls that archive member in.
+	.pushsection ".gort_gdb_types", "", @progbits
+	.quad	rt_gdb_types
+	.popsection
+
 	.section .note.GNU-stack,"",@progbits
