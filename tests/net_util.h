@@ -188,4 +188,22 @@ net_wait(NetChild *c, int sig)
     return st;
 }
 
+// A test server's accept loop: each connection runs serve(conn) on a
+// goroutine of its own; a failed accept (EMFILE, say) backs off 5 ms and
+// tries again; the loop ends when the listener is closed (ECANCELED).
+static inline void
+net_accept_loop(gort_fd *ln, void (*serve)(void *conn))
+{
+    for (;;) {
+        gort_fd *c = gort_accept(ln);
+        if (c == NULL) {
+            if (gort_errno() == ECANCELED)
+                return;
+            gort_sleep(5 * 1000000ll);
+            continue;
+        }
+        gort_go(serve, c);
+    }
+}
+
 #endif // GORT_TEST_NET_UTIL_H

@@ -1074,6 +1074,18 @@ run_timers(P *pp, int64_t *now)
     return true;
 }
 
+// Runs every P's due timers, on behalf of whoever watches the clock (the
+// timer sleeper, the M blocked in the poller): the timers may sit on an idle
+// P that nobody else looks at.
+static void
+run_all_timers(void)
+{
+    int64_t now = 0;
+    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    for (int32_t i = 0; i < np; i++)
+        run_timers(rt_allp[i], &now);
+}
+
 static G *
 stealwork(int64_t *now, bool *inherit)
 {
@@ -1297,12 +1309,7 @@ top:;
                 goto top;
             }
             acquirep(p2);
-            // The poller runs every P's due timers, as the timer sleeper
-            // does: they may sit on an idle P that nobody else watches.
-            now = 0;
-            np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
-            for (int32_t i = 0; i < np; i++)
-                run_timers(rt_allp[i], &now);
+            run_all_timers(); // as the timer sleeper does
             if (list) {
                 *inherit = false;
                 return netpoll_take(list, n);
@@ -1335,12 +1342,7 @@ top:;
                 }
                 acquirep(p2);
             }
-            // The timer sleeper runs every P's due timers, not only its own
-            // P's: the timers may sit on an idle P that nobody else watches.
-            now = 0;
-            np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
-            for (int32_t i = 0; i < np; i++)
-                run_timers(rt_allp[i], &now);
+            run_all_timers();
             goto top;
         }
     }

@@ -58,19 +58,9 @@ serve(void *arg)
 }
 
 static void
-accept_loop(void *arg)
+accept_loop(void *ln)
 {
-    gort_fd *ln = arg;
-    for (;;) {
-        gort_fd *c = gort_accept(ln);
-        if (c == NULL) {
-            if (gort_errno() == ECANCELED)
-                return;
-            gort_sleep(5 * MS);
-            continue;
-        }
-        gort_go(serve, c);
-    }
+    net_accept_loop(ln, serve);
 }
 
 static void
