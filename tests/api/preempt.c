@@ -58,7 +58,10 @@ main(void)
     // on a loaded machine a 10 ms time slice stretches, but a spinner that
     // is starved never gets here within 30 s.
     deadline = t0 + 30000 * MS;
-    while ((spins[1] == 0 || spins[0] <= seen) && gort_nanotime() < deadline)
+    // The reply goroutines have sent but may not have exited yet: wait for
+    // them too.
+    while ((spins[1] == 0 || spins[0] <= seen || gort_num_goroutine() != 3) &&
+           gort_nanotime() < deadline)
         gort_sleep(10 * MS);
     CHECK(spins[1] > 0);
     CHECK(spins[0] > seen);
