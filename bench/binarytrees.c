@@ -2,13 +2,15 @@
 // A stretch tree of depth MAX+1, a long-lived tree of depth MAX, then for
 // depths 4, 6, .., MAX, 2^(MAX-d+4) trees built bottom-up and walked. Nodes
 // are two child pointers from gort_alloc; nothing is freed by hand.
-// Usage: binarytrees [MAX=20] [PAR=0]; PAR=1 runs each depth in its own
-// goroutine (gort_go + WaitGroup). The output is the benchmarks-game text,
+// Usage: binarytrees [MAX=20] [PAR=0] [ORDER=up]; PAR=1 runs each depth in
+// its own goroutine (gort_go + WaitGroup); ORDER=fill allocates each node
+// before its children (allocate, then fill), ORDER=up after them. The output is the benchmarks-game text,
 // identical for PAR 0 and 1 and for the twins: go/binarytrees.go,
 // alt/binarytrees_{boehm,malloc,mimalloc}.c (bench/run_mem.py compares them).
 #include <gort.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct Node {
     struct Node *l, *r;
@@ -27,6 +29,21 @@ bottom_up(int depth)
     n->r = r;
     return n;
 }
+
+// The same tree, allocated before its children: the way C is usually
+// written (allocate the struct, then fill its fields).
+static Node *
+top_down(int depth)
+{
+    Node *n = gort_new(Node);
+    if (depth > 0) {
+        n->l = top_down(depth - 1);
+        n->r = top_down(depth - 1);
+    }
+    return n;
+}
+
+static Node *(*build)(int) = bottom_up;
 
 static long
 check(const Node *n)
@@ -48,7 +65,7 @@ run_job(Job *j)
 {
     long sum = 0;
     for (long i = 0; i < j->iters; i++)
-        sum += check(bottom_up(j->depth));
+        sum += check(build(j->depth));
     j->sum = sum;
 }
 
@@ -72,13 +89,15 @@ main(int argc, char **argv)
 {
     int max = argc > 1 ? atoi(argv[1]) : 20;
     int par = argc > 2 ? atoi(argv[2]) : 0;
+    if (argc > 3 && strcmp(argv[3], "fill") == 0)
+        build = top_down;
     if (max < MIN_DEPTH + 2)
         max = MIN_DEPTH + 2;
 
     int stretch = max + 1;
-    printf("stretch tree of depth %d\t check: %ld\n", stretch, check(bottom_up(stretch)));
+    printf("stretch tree of depth %d\t check: %ld\n", stretch, check(build(stretch)));
 
-    Node *long_lived = bottom_up(max);
+    Node *long_lived = build(max);
 
     Job jobs[32];
     int njobs = 0;

@@ -5,10 +5,12 @@
 // top-down (Populate) and as many bottom-up (MakeTree); that depth loop runs
 // REPS times. Nodes are {left, right, i, j} (24 bytes). To check the work, the
 // last tree of each batch and the long-lived tree are walked.
-// Usage: gcbench [MAX=16] [REPS=5]. Twins: go/gcbench.go, alt/gcbench_boehm.c.
+// Usage: gcbench [MAX=16] [REPS=5] [ORDER=up]; ORDER=fill builds MakeTree's
+// trees node first, children after (allocate, then fill), as C usually is. Twins: go/gcbench.go, alt/gcbench_boehm.c.
 #include <gort.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct Node {
     struct Node *left, *right;
@@ -48,6 +50,20 @@ make_tree(int depth)
     return n;
 }
 
+// MakeTree written the way C usually is: the node first, then its fields.
+static Node *
+make_tree_fill(int depth)
+{
+    Node *n = gort_new(Node);
+    if (depth > 0) {
+        n->left = make_tree_fill(depth - 1);
+        n->right = make_tree_fill(depth - 1);
+    }
+    return n;
+}
+
+static Node *(*make)(int) = make_tree;
+
 static long
 walk(const Node *n)
 {
@@ -67,11 +83,13 @@ main(int argc, char **argv)
 {
     int max = argc > 1 ? atoi(argv[1]) : 16;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
+    if (argc > 3 && strcmp(argv[3], "fill") == 0)
+        make = make_tree_fill;
     if (max < MIN_DEPTH)
         max = MIN_DEPTH;
     int stretch = max + 2;
 
-    printf("stretch tree of depth %d: check %ld\n", stretch, walk(make_tree(stretch)));
+    printf("stretch tree of depth %d: check %ld\n", stretch, walk(make(stretch)));
 
     Node *long_lived = gort_new(Node);
     populate(max, long_lived);
@@ -89,7 +107,7 @@ main(int argc, char **argv)
             }
             long top_down = walk(t);
             for (long i = 0; i < iters; i++)
-                t = make_tree(d);
+                t = make(d);
             printf("rep %d depth %d: %ld trees top-down check %ld, bottom-up check %ld\n", rep, d,
                    iters, top_down, walk(t));
         }

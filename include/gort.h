@@ -145,6 +145,15 @@ GORT_API void gort_set_finalizer(void *obj, void (*fn)(void *obj));
 GORT_API void gort_keep_alive(const void *p);
 GORT_API void gort_add_roots(void *start, size_t size);
 GORT_API void gort_remove_roots(void *start, size_t size);
+/* Why is this object still alive? Runs a full collection and prints to stderr
+   the chain that keeps the object containing p: the root (a goroutine's stack
+   and the function whose frame holds the word, a thread's saved registers, a
+   global by its symbol, a gort_add_roots range, a runtime structure) and each
+   heap object on the way. Returns 1 if reachable, 0 if not (this collection
+   frees it), -1 if p is not in an allocated heap object. The caller's copy of
+   p is not counted. GODEBUG=gcwhy=ADDR asks the same at every collection.
+   See docs/gc.md, "Why is it alive?". */
+GORT_API int gort_gc_why(const void *p);
 
 typedef struct gort_memstats {
     uint64_t heap_alloc;

@@ -5,10 +5,12 @@
 //   BT_FREE_TREES    1 to free each tree after it is walked (manual heaps)
 //   BT_FREE(p)       the matching free (unused when BT_FREE_TREES is 0)
 //   BT_NUM_GC        optional: the number of collections, printed at the end
+// ORDER (argv[3]) "fill" builds each node before its children.
 // PAR=1 runs each depth in its own pthread (Boehm: redirected by GC_THREADS).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct Node {
     struct Node *l, *r;
@@ -27,6 +29,20 @@ bottom_up(int depth)
     n->r = r;
     return n;
 }
+
+static Node *
+top_down(int depth)
+{
+    Node *n = BT_ALLOC(sizeof(Node));
+    n->l = n->r = NULL;
+    if (depth > 0) {
+        n->l = top_down(depth - 1);
+        n->r = top_down(depth - 1);
+    }
+    return n;
+}
+
+static Node *(*build)(int) = bottom_up;
 
 static long
 check(const Node *n)
@@ -69,7 +85,7 @@ run_job(void *arg)
     Job *j = arg;
     long sum = 0;
     for (long i = 0; i < j->iters; i++)
-        sum += check_drop(bottom_up(j->depth));
+        sum += check_drop(build(j->depth));
     j->sum = sum;
     return NULL;
 }
@@ -80,13 +96,15 @@ main(int argc, char **argv)
     BT_INIT();
     int max = argc > 1 ? atoi(argv[1]) : 20;
     int par = argc > 2 ? atoi(argv[2]) : 0;
+    if (argc > 3 && strcmp(argv[3], "fill") == 0)
+        build = top_down;
     if (max < MIN_DEPTH + 2)
         max = MIN_DEPTH + 2;
 
     int stretch = max + 1;
-    printf("stretch tree of depth %d\t check: %ld\n", stretch, check_drop(bottom_up(stretch)));
+    printf("stretch tree of depth %d\t check: %ld\n", stretch, check_drop(build(stretch)));
 
-    Node *long_lived = bottom_up(max);
+    Node *long_lived = build(max);
 
     Job jobs[32];
     pthread_t th[32];

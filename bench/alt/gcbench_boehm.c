@@ -4,6 +4,7 @@
 #include <gc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct Node {
     struct Node *left, *right;
@@ -45,6 +46,19 @@ make_tree(int depth)
     return n;
 }
 
+static Node *
+make_tree_fill(int depth)
+{
+    Node *n = NEW_NODE();
+    if (depth > 0) {
+        n->left = make_tree_fill(depth - 1);
+        n->right = make_tree_fill(depth - 1);
+    }
+    return n;
+}
+
+static Node *(*make)(int) = make_tree;
+
 static long
 walk(const Node *n)
 {
@@ -57,11 +71,13 @@ main(int argc, char **argv)
     GC_INIT();
     int max = argc > 1 ? atoi(argv[1]) : 16;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
+    if (argc > 3 && strcmp(argv[3], "fill") == 0)
+        make = make_tree_fill;
     if (max < MIN_DEPTH)
         max = MIN_DEPTH;
     int stretch = max + 2;
 
-    printf("stretch tree of depth %d: check %ld\n", stretch, walk(make_tree(stretch)));
+    printf("stretch tree of depth %d: check %ld\n", stretch, walk(make(stretch)));
 
     Node *long_lived = NEW_NODE();
     populate(max, long_lived);
@@ -79,7 +95,7 @@ main(int argc, char **argv)
             }
             long top_down = walk(t);
             for (long i = 0; i < iters; i++)
-                t = make_tree(d);
+                t = make(d);
             printf("rep %d depth %d: %ld trees top-down check %ld, bottom-up check %ld\n", rep, d,
                    iters, top_down, walk(t));
         }

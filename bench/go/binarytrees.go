@@ -1,5 +1,6 @@
 // binarytrees.go: Go twin of bench/binarytrees.c (same output).
-// Usage: binarytrees [MAX=20] [PAR=0]; PAR=1: one goroutine per depth.
+// Usage: binarytrees [MAX=20] [PAR=0] [ORDER=up]; PAR=1: one goroutine per
+// depth; ORDER=fill builds each node before its children.
 package main
 
 import (
@@ -21,6 +22,18 @@ func bottomUp(depth int) *Node {
 	return &Node{l, r}
 }
 
+// topDown: the node first, then its fields (ORDER=fill).
+func topDown(depth int) *Node {
+	n := &Node{}
+	if depth > 0 {
+		n.l = topDown(depth - 1)
+		n.r = topDown(depth - 1)
+	}
+	return n
+}
+
+var build = bottomUp
+
 func (n *Node) check() int {
 	if n.l == nil {
 		return 1
@@ -38,7 +51,7 @@ type job struct {
 func (j *job) run() {
 	sum := 0
 	for i := 0; i < j.iters; i++ {
-		sum += bottomUp(j.depth).check()
+		sum += build(j.depth).check()
 	}
 	j.sum = sum
 }
@@ -57,13 +70,16 @@ func main() {
 	if len(os.Args) > 2 {
 		par, _ = strconv.Atoi(os.Args[2])
 	}
+	if len(os.Args) > 3 && os.Args[3] == "fill" {
+		build = topDown
+	}
 	if max < minDepth+2 {
 		max = minDepth + 2
 	}
 	stretch := max + 1
-	fmt.Printf("stretch tree of depth %d\t check: %d\n", stretch, bottomUp(stretch).check())
+	fmt.Printf("stretch tree of depth %d\t check: %d\n", stretch, build(stretch).check())
 
-	longLived := bottomUp(max)
+	longLived := build(max)
 
 	var jobs []*job
 	for d := minDepth; d <= max; d += 2 {

@@ -1,5 +1,5 @@
 // gcbench.go: Go twin of bench/gcbench.c (GCBench, same output).
-// Usage: gcbench [MAX=16] [REPS=5].
+// Usage: gcbench [MAX=16] [REPS=5] [ORDER=up]; ORDER=fill: MakeTree node first.
 package main
 
 import (
@@ -38,6 +38,16 @@ func makeTree(depth int) *Node {
 	return &Node{left: l, right: r}
 }
 
+// makeTreeFill: the node first, then its fields (ORDER=fill).
+func makeTreeFill(depth int) *Node {
+	n := &Node{}
+	if depth > 0 {
+		n.left = makeTreeFill(depth - 1)
+		n.right = makeTreeFill(depth - 1)
+	}
+	return n
+}
+
 func walk(n *Node) int {
 	if n == nil {
 		return 0
@@ -59,12 +69,16 @@ func main() {
 	if len(os.Args) > 2 {
 		reps, _ = strconv.Atoi(os.Args[2])
 	}
+	mk := makeTree
+	if len(os.Args) > 3 && os.Args[3] == "fill" {
+		mk = makeTreeFill
+	}
 	if max < minDepth {
 		max = minDepth
 	}
 	stretch := max + 2
 
-	fmt.Printf("stretch tree of depth %d: check %d\n", stretch, walk(makeTree(stretch)))
+	fmt.Printf("stretch tree of depth %d: check %d\n", stretch, walk(mk(stretch)))
 
 	longLived := &Node{}
 	populate(max, longLived)
@@ -83,7 +97,7 @@ func main() {
 			}
 			topDown := walk(t)
 			for i := 0; i < iters; i++ {
-				t = makeTree(d)
+				t = mk(d)
 			}
 			fmt.Printf("rep %d depth %d: %d trees top-down check %d, bottom-up check %d\n",
 				rep, d, iters, topDown, walk(t))

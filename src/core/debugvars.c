@@ -155,6 +155,32 @@ static const struct {
         {"scavtrace", offsetof(DebugVars, scavtrace)},
 };
 
+uintptr_t rt_debug_gcwhy;
+
+// A hexadecimal address, with or without 0x; 0 if malformed.
+static uintptr_t
+parse_addr(const char *s, size_t n)
+{
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        n -= 2;
+    }
+    if (n == 0 || n > 16)
+        return 0;
+    uintptr_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return 0;
+        v = v << 4 | (uintptr_t)d;
+    }
+    return v;
+}
+
 // GODEBUG=name=val,name=val: known names set their field (a later setting
 // wins); unknown names and malformed entries are ignored, as in Go.
 static void
@@ -172,6 +198,10 @@ parse_godebug(const char *s)
             eq++;
         if (eq == len)
             continue;
+        if (streqn(item, eq, "gcwhy")) {
+            rt_debug_gcwhy = parse_addr(item + eq + 1, len - eq - 1);
+            continue;
+        }
         int32_t v;
         if (!atoi32n(item + eq + 1, len - eq - 1, &v))
             continue;

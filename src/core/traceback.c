@@ -57,6 +57,9 @@ typedef struct Obj {
     uintptr_t seglo[MAX_SEGS]; // executable segments, runtime addresses
     uintptr_t seghi[MAX_SEGS];
     int nseg;
+    uintptr_t dseglo[MAX_SEGS]; // writable segments (globals), runtime addresses
+    uintptr_t dseghi[MAX_SEGS];
+    int ndseg;
     _Atomic int state;  // OBJ_*
     const uint8_t *map; // the mapped file
     size_t maplen;
@@ -146,6 +149,11 @@ record_obj(struct dl_phdr_info *info, size_t size, void *data)
     o->bias = (uintptr_t)info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum && o->nseg < MAX_SEGS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && o->ndseg < MAX_SEGS) {
+            o->dseglo[o->ndseg] = o->bias + ph->p_vaddr;
+            o->dseghi[o->ndseg] = o->bias + ph->p_vaddr + ph->p_memsz;
+            o->ndseg++;
+        }
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
         o->seglo[o->nseg] = o->bias + ph->p_vaddr;
@@ -283,12 +291,12 @@ symstr(const Obj *o, uint32_t off)
     return o->strs + off;
 }
 
-// Finds the function containing pc (a runtime address).
+// The symbol of o containing addr (a runtime address): a function, or with
+// data a sized object (a global).
 static Sym
-lookup(uintptr_t pc)
+lookup_in(Obj *o, uintptr_t pc, bool data)
 {
     Sym r = {0};
-    Obj *o = find_obj(pc);
     r.obj = o;
     if (o == NULL || !obj_ready(o) || o->syms == NULL)
         return r;
@@ -298,8 +306,9 @@ lookup(uintptr_t pc)
     for (size_t i = 0; i < o->nsyms; i++) {
         const Elf64_Sym *s = &o->syms[i];
         int type = ELF64_ST_TYPE(s->st_info);
-        if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF ||
-            s->st_value > addr)
+        bool want = data ? type == STT_OBJECT && s->st_size != 0
+                         : type == STT_FUNC || type == STT_GNU_IFUNC;
+        if (!want || s->st_shndx == SHN_UNDEF || s->st_value > addr)
             continue;
         if (s->st_size != 0 && addr < s->st_value + s->st_size) {
             if (!best_sized || s->st_value > best->st_value) {
@@ -311,11 +320,18 @@ lookup(uintptr_t pc)
             best = s; // unsized (hand-written asm): the nearest one below
         }
     }
-    if (best == NULL)
+    if (best == NULL || (data && !best_sized))
         return r;
     r.name = symstr(o, best->st_name);
     r.entry = (uintptr_t)best->st_value + o->bias;
     return r;
+}
+
+// Finds the function containing pc (a runtime address).
+static Sym
+lookup(uintptr_t pc)
+{
+    return lookup_in(find_obj(pc), pc, false);
 }
 
 // ---- DWARF line tables (.debug_line, versions 2 to 5) ----------------------
@@ -755,6 +771,88 @@ static bool
 frame_ok(uintptr_t fp, uintptr_t prev, uintptr_t lo, uintptr_t hi)
 {
     return fp > prev && (fp & 7) == 0 && fp >= lo && fp + 16 <= hi;
+}
+
+// ---- Naming addresses ------------------------------------------------------
+
+void
+rt_traceback_print_func(uintptr_t pc, bool exact)
+{
+    uintptr_t lpc = exact ? pc : pc - 1;
+    Sym s = lookup(lpc);
+    const char *dir = NULL, *file = NULL;
+    uint64_t line = 0;
+    rt_printf("%s", s.name ? s.name : "?");
+    if (s.obj && s.obj->map && line_lookup(s.obj, lpc - s.obj->bias, &dir, &file, &line)) {
+        if (dir && file[0] != '/')
+            rt_printf(" at %s/%s:%lu", dir, file, (unsigned long)line);
+        else
+            rt_printf(" at %s:%lu", file, (unsigned long)line);
+    } else if (s.obj) {
+        rt_printf(" in %s", s.obj->path);
+    }
+}
+
+bool
+rt_traceback_print_data(uintptr_t addr)
+{
+    if (atomic_load(&objs_state) == 0)
+        rt_traceback_init();
+    int n = atomic_load_explicit(&nobjs, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        Obj *o = &objs[i];
+        for (int j = 0; j < o->ndseg; j++) {
+            if (addr < o->dseglo[j] || addr >= o->dseghi[j])
+                continue;
+            Sym s = lookup_in(o, addr, true);
+            if (s.name)
+                rt_printf("%s+0x%lx in %s", s.name, (unsigned long)(addr - s.entry), o->path);
+            else
+                rt_printf("%s @0x%lx", o->path, (unsigned long)(addr - o->bias));
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+rt_traceback_print_frame_of(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi, uintptr_t slot)
+{
+    bool exact = true;
+    uintptr_t below = lo; // the frame of pc's function is [below, fp + 16)
+    for (int n = 0; n < MAX_FRAMES * 10 && pc != 0; n++) {
+        if (slot < below || !frame_ok(fp, below > 16 ? below - 16 : 0, lo, hi))
+            return false;
+        if (slot >= fp + 16) {
+            below = fp + 16;
+            pc = ((uintptr_t *)fp)[1];
+            fp = ((uintptr_t *)fp)[0];
+            exact = false;
+            continue;
+        }
+        rt_printf("in the frame of ");
+        rt_traceback_print_func(pc, exact);
+        // The word may be a register the function saved for its caller:
+        // name the callers up to the first of the program's own frames.
+        for (int k = 0; k < 8; k++) {
+            uintptr_t lpc = exact ? pc : pc - 1;
+            Sym s = lookup(lpc);
+            if (!runtime_frame(&s, lpc) && !(s.name && has_prefix(s.name, "gort_")))
+                break;
+            uintptr_t nfp = ((uintptr_t *)fp)[0];
+            pc = ((uintptr_t *)fp)[1];
+            exact = false;
+            if (pc == 0)
+                break;
+            rt_printf(", called from ");
+            rt_traceback_print_func(pc, false);
+            if (!frame_ok(nfp, fp, lo, hi))
+                break;
+            fp = nfp;
+        }
+        return true;
+    }
+    return false;
 }
 
 // Walks the frame-pointer chain from (pc, fp) within [lo, hi). Frame layout

@@ -51,4 +51,23 @@ RT_NORETURN RT_COLD void rt_throw_sigctx(const char *msg, uintptr_t pc, uintptr_
 enum { CRASH_THROW, CRASH_FATAL, CRASH_PANIC };
 RT_NORETURN RT_COLD void rt_crash(int kind, bool flush_stdio, const char *fmt, va_list ap);
 
+// ---- Naming addresses (the collector's retention reports, src/gc/why.c) ----
+
+// Prints the function containing pc and where: "worker at /app/w.c:17" or
+// "worker in /app/prog" (no line table); pc is a return address unless exact
+// (then it is the instruction itself). No newline.
+void rt_traceback_print_func(uintptr_t pc, bool exact);
+// Prints the global (ELF data symbol) holding addr: "name+0xOFF in /path",
+// or "/path @0xOFF" when no symbol covers it. Returns false, printing
+// nothing, if addr is in no loaded object's writable segments.
+bool rt_traceback_print_data(uintptr_t addr);
+// Walks a stack from (pc, fp), the innermost function's pc and frame
+// pointer, whose frames lie in [lo, hi), and prints "in the frame of F at
+// file:line" for the function whose frame holds the word at slot; while F
+// is the runtime's (the word may be a register saved for its caller), also
+// ", called from G at ..." up to the program's own frame. Returns false,
+// printing nothing, if the frame-pointer chain does not reach slot.
+bool rt_traceback_print_frame_of(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t hi,
+                                 uintptr_t slot);
+
 #endif // GORT_CORE_TRACEBACK_H

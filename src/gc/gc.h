@@ -215,6 +215,30 @@ void rt_gc_finq_range(uintptr_t *lo, uintptr_t *hi);
 // Wakes the finalizer goroutine if work is queued (starting it if needed).
 void rt_gc_finq_kick(void);
 
+// ---- why.c: retention reports (gort_gc_why, GODEBUG=gcwhy) ------------------
+// The roots mark_roots scans, as the retention walk names them.
+enum WhyRoot {
+    WHY_ROOT_STACKS,  // threads' saved registers and stacks, goroutines' stacks
+    WHY_ROOT_GLOBAL,  // writable data segments
+    WHY_ROOT_USER,    // gort_add_roots ranges
+    WHY_ROOT_GDESC,   // G descriptors: arg, param, sudogs
+    WHY_ROOT_TIMER,   // pending timers
+    WHY_ROOT_FINQ,    // the finalizer queue
+    WHY_ROOT_SPECIAL, // the contents of objects with finalizers
+    WHY_ROOT_EXTRA,   // words the concurrent marker deferred
+};
+// Whether this cycle's mark termination should run the walk. [stw]
+bool rt_gc_why_wanted(void);
+// Starts the walk (false: nothing to explain). The caller has swapped fresh
+// mark bitmaps in (the real ones in Span.gcmark_saved). [stw]
+bool rt_gc_why_begin(void);
+// The kind of the root ranges scanned next. [stw]
+void rt_gc_why_set_kind(int kind);
+// Scans one root range for the walk (mark_roots in MARK_WHY mode). [stw]
+void rt_gc_why_root(uintptr_t lo, uintptr_t hi);
+// Prints the report and frees the walk's stack. [stw]
+void rt_gc_why_end(void);
+
 // ---- roots.c -----------------------------------------------------------------
 // Root ranges for the collector: calls fn for each registered range, with
 // roots.lock held (fn must not call gort_add_roots/gort_remove_roots).

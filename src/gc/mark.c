@@ -107,7 +107,7 @@ static bool gc_under_valgrind;
 //   MARK_SEED   STW 1's scan of the stacks: as MARK_SOLO, but a word that
 //               points to a young object (not marked by the last full
 //               cycle) is left alone (see "Young roots" below)
-enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED };
+enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED, MARK_WHY };
 
 // What a concurrent cycle marks (see "Minor cycles" below).
 enum GenKind {
@@ -626,6 +626,9 @@ scan_range(GCWork *w, uintptr_t lo, uintptr_t hi)
     case MARK_SEED:
         scan_words(w, lo, hi, MARK_SEED);
         break;
+    case MARK_WHY:
+        rt_gc_why_root(lo, hi); // why.c walks it, depth first
+        break;
     }
 }
 
@@ -829,18 +832,27 @@ root_specials(Span *s, void *arg)
             base = s->startaddr + (uintptr_t)rt_span_obj_index(s, base) * s->elemsize;
         if (!rt_spanclass_noscan(s->spanclass)) {
             uintptr_t len = s->divmagic == 0 ? s->limit - base : s->elemsize;
-            gcw_push(w, base, len);
+            if (work.mode == MARK_WHY)
+                rt_gc_why_root(base, base + len);
+            else
+                gcw_push(w, base, len);
         }
     }
     rt_unlock(&s->speciallock);
 }
 
+// With GODEBUG=gcwhy or gort_gc_why, why_mark runs this in MARK_WHY mode,
+// and the kinds set here name each root (why.c).
 static void
 mark_roots(GCWork *w)
 {
+    rt_gc_why_set_kind(WHY_ROOT_STACKS);
     rt_gc_scan_stacks(root_stack, w, work.self_sp);
+    rt_gc_why_set_kind(WHY_ROOT_GLOBAL);
     rt_gc_data_segments_foreach(root_global, w);
+    rt_gc_why_set_kind(WHY_ROOT_USER);
     rt_gc_roots_foreach(root_user, w);
+    rt_gc_why_set_kind(WHY_ROOT_GDESC);
     // G descriptors (off-heap): a goroutine not yet started holds its
     // argument only here; a blocked one its Sudogs' elem/addr.
     rt_lock(&rt_allglock);
@@ -854,12 +866,16 @@ mark_roots(GCWork *w)
     }
     rt_unlock(&rt_allglock);
     int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
+    rt_gc_why_set_kind(WHY_ROOT_TIMER);
     for (int32_t i = 0; i < np; i++)
         rt_timers_visit(rt_allp[i], root_timer, w);
     uintptr_t lo, hi;
+    rt_gc_why_set_kind(WHY_ROOT_FINQ);
     rt_gc_finq_range(&lo, &hi);
     scan_range(w, lo, hi);
+    rt_gc_why_set_kind(WHY_ROOT_SPECIAL);
     rt_gc_foreach_special_span(root_specials, w);
+    rt_gc_why_set_kind(WHY_ROOT_EXTRA);
     if (work.extra_lo < work.extra_hi)
         scan_range(w, work.extra_lo, work.extra_hi);
 }
@@ -931,6 +947,30 @@ checkmark(GCWork *w)
     rt_gc_foreach_span(checkmark_swap_out, NULL);
 }
 
+// ---- Retention reports (why.c) ------------------------------------------------------
+
+// Walks from the same roots, depth first, into fresh bitmaps (as the
+// checkmark does), for the object gort_gc_why or GODEBUG=gcwhy asks about.
+static void
+why_mark(GCWork *w)
+{
+    rt_gc_foreach_span(checkmark_swap_in, NULL);
+    enum MarkMode mode = work.mode;
+    bool seed = work.seed;
+    uint64_t sb = work.stack_bytes, gb = work.global_bytes;
+    if (rt_gc_why_begin()) {
+        work.mode = MARK_WHY;
+        work.seed = false;
+        mark_roots(w);
+        rt_gc_why_end();
+    }
+    work.mode = mode;
+    work.seed = seed;
+    work.stack_bytes = sb;
+    work.global_bytes = gb;
+    rt_gc_foreach_span(checkmark_swap_out, NULL);
+}
+
 // ---- The cycle ---------------------------------------------------------------------
 
 static void
@@ -984,6 +1024,8 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     mark_loop(w);
     if (rt_debug.gccheckmark)
         checkmark(w);
+    if (rt_gc_why_wanted())
+        why_mark(w);
     uint64_t marked = w->marked, cpu = w->cpu_ns;
     for (uint32_t i = 0; i + 1 < nproc; i++) {
         marked += work.workers[i]->w.marked;

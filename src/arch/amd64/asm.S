@@ -53,6 +53,18 @@ rt_arch_mcall:
 	.cfi_undefined rip
 	movq	%rcx, %rdi
 	xorl	%ebp, %ebp
+	// The goroutine's registers are saved above; clear them, so that its
+	// pointers do not live on in g0's registers (saved for the collector
+	// when this thread is stopped) or in g0 frames that save them: a
+	// stale copy there kept a dropped list alive for a cycle.
+	xorl	%ebx, %ebx
+	xorl	%r12d, %r12d
+	xorl	%r13d, %r13d
+	xorl	%r14d, %r14d
+	xorl	%r15d, %r15d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	xorl	%r11d, %r11d
 	// Enter fn with a zero return address, by a jump: a call would push a
 	// return-stack predictor entry that the next resumed goroutine's first
 	// return would then mispredict on (proc.c, schedule).
