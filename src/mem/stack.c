@@ -58,6 +58,7 @@ enum {
     STACK_DEFAULT = 256 << 10, // without GORT_STACK_SIZE
     STACK_GUARD = 64 << 10,    // guard zone below each stack: VA only, catches frames < 64 KiB
     CHUNK_NSTACKS = 64,        // default stacks per chunk mapping
+    STACK_CLEAR_TOP = 1024,    // bytes at the top of a freed default stack cleared for the next
     STACK_BATCH = 16,          // global <-> P transfer unit (half of P.stackcache)
     OWN_TOP = 16,              // own mappings: Valgrind id above stack_hi
 };
@@ -367,6 +368,12 @@ rt_stack_free(G *gp)
     __asan_unpoison_memory_region((const void *)lo, hi - lo);
 #endif
     if (hi - lo == rt_stack_default) {
+        // The next goroutine on this stack puts its first frames here, and
+        // they live as long as it does: slots it never writes would keep
+        // this goroutine's last pointers alive (the collector is
+        // conservative). Clear them. The rest of the stack holds frames
+        // that come and go; mcall clears the registers (asm.S).
+        memset((void *)(hi - STACK_CLEAR_TOP), 0, STACK_CLEAR_TOP);
         default_free(lo);
         return;
     }
