@@ -150,8 +150,9 @@ GORT_API void gort_remove_roots(void *start, size_t size);
    and the function whose frame holds the word, a thread's saved registers, a
    global by its symbol, a gort_add_roots range, a runtime structure) and each
    heap object on the way. Returns 1 if reachable, 0 if not (this collection
-   frees it), -1 if p is not in an allocated heap object. The caller's copy of
-   p is not counted. GODEBUG=gcwhy=ADDR asks the same at every collection.
+   frees it, or only the caller's own register copy of p keeps it), -1 if p is
+   not in an allocated heap object. GODEBUG=gcwhy=ADDR asks the same at every
+   collection.
    See docs/gc.md, "Why is it alive?". */
 GORT_API int gort_gc_why(const void *p);
 

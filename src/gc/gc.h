@@ -238,6 +238,8 @@ void rt_gc_why_set_kind(int kind);
 void rt_gc_why_root(uintptr_t lo, uintptr_t hi);
 // Prints the report and frees the walk's stack. [stw]
 void rt_gc_why_end(void);
+// gort_gc_why for the address ~hidden (asm.S enters it).
+int rt_gc_why_hidden(uintptr_t hidden);
 
 // ---- roots.c -----------------------------------------------------------------
 // Root ranges for the collector: calls fn for each registered range, with

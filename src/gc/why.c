@@ -21,11 +21,14 @@
 // mapped off-heap and doubled when full; a 10-million-node list costs
 // 240 MB while it is walked, and is only printed by its ends.
 //
-// The caller's own copy of the address is not a reason: gort_gc_why stores
-// the address complemented (a number, not a pointer) and the walk skips a
-// word equal to it in the runtime's frames below gort_gc_why. Other words
-// in those frames are the caller's registers, which the runtime saved there;
-// they are roots and are reported as such.
+// gort_gc_why (asm.S) keeps the address complemented (a number, not a
+// pointer) from its first instruction on, so that neither it nor the
+// collector's frames below it make a copy. The caller may still hold the
+// address in a callee-saved register (compilers reuse the register that
+// computed the argument), which the runtime's frames below gort_gc_why
+// save: the walk does not count a word there equal to the address (the
+// real mark does, so the object survives this cycle, and the report says
+// so). Other words there are the caller's registers, reported as such.
 //
 // GODEBUG=gcwhy=ADDR (hex, with or without 0x): every cycle explains the
 // object at ADDR, while it is allocated, then says once that it was freed.
@@ -68,6 +71,7 @@ static struct {
     Span *tspan;        // and span
     int kind;           // WhyRoot of the root range being scanned
     bool found;
+    bool own_copy;       // a word below gort_gc_why held the address itself
     uintptr_t root_word; // the root word that starts the chain, and ~its value
     uintptr_t root_val_h;
     int root_kind;
@@ -191,8 +195,10 @@ rt_gc_why_root(uintptr_t lo, uintptr_t hi)
     lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
     for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t)) {
         uintptr_t v = load_word(q);
-        if (q >= why.skip_lo && q < why.skip_hi && v == ~why.target_h)
-            continue; // gort_gc_why's own argument
+        if (q >= why.skip_lo && q < why.skip_hi && v == ~why.target_h) {
+            why.own_copy = true; // the caller's copy of the address: not a reason
+            continue;
+        }
         Span *s;
         uintptr_t base;
         uint32_t idx;
@@ -234,7 +240,7 @@ g_status_name(uint32_t st)
 }
 
 // A word on goroutine gp's stack: which function's frame holds it.
-static void
+static GC_NO_SANITIZE void
 describe_stack_word(G *gp, uintptr_t q)
 {
     uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
@@ -243,7 +249,8 @@ describe_stack_word(G *gp, uintptr_t q)
     uintptr_t pc = 0, fp = 0, lo = 0;
     if (self != NULL && self->curg == gp) {
         if (q >= why.skip_lo && q < why.skip_hi) {
-            rt_printf("a register of its own saved by the runtime below gort_gc_why");
+            rt_printf("a register of its own (the caller's copy of the address, or another "
+                      "value it keeps) saved by the runtime below gort_gc_why");
             return;
         }
         uintptr_t *f = __builtin_frame_address(0);
@@ -266,7 +273,9 @@ describe_stack_word(G *gp, uintptr_t q)
     rt_printf(" (%lu bytes below the stack's top)", (unsigned long)(gp->stack_hi - q));
 }
 
-static void
+// Reads other threads' M and G fields with the world stopped (which TSan
+// does not see as synchronisation).
+static GC_NO_SANITIZE void
 describe_root(uintptr_t q)
 {
     switch (why.root_kind) {
@@ -350,7 +359,11 @@ why_report(void)
     if (!why.found) {
         uint32_t idx = rt_span_obj_index(why.tspan, tbase);
         bool marked = why.tspan->gcmark_saved[idx / 8] & (1u << (idx % 8));
-        if (marked)
+        if (marked && why.own_copy)
+            rt_printf("is not reachable from any root but the caller's own copy of the "
+                      "address (a register the runtime saved below gort_gc_why): this cycle "
+                      "keeps it, a later one frees it once that copy is gone\n");
+        else if (marked)
             rt_printf("is not reachable from any root; this cycle kept it (a minor cycle "
                       "keeps what the last one kept), the next full cycle frees it\n");
         else
@@ -382,6 +395,7 @@ rt_gc_why_begin(void)
 {
     uintptr_t t = why.hidden ? ~why.hidden : rt_debug_gcwhy;
     why.found = false;
+    why.own_copy = false;
     why.n = 0;
     why.result = -1;
     if (t == 0)
@@ -425,8 +439,11 @@ rt_gc_why_wanted(void)
     return why.hidden != 0 || rt_debug_gcwhy != 0;
 }
 
+// gort_gc_why's C side (asm.S: gort_gc_why complements the address in its
+// own register and jumps here, so that no frame, however instrumented,
+// holds a copy of it).
 RT_NOINLINE int
-gort_gc_why(const void *p)
+rt_gc_why_hidden(uintptr_t hidden)
 {
     M *m = rt_m();
     if (m == NULL || m->curg == NULL)
@@ -436,10 +453,10 @@ gort_gc_why(const void *p)
         idle = 0;
         gort_yield();
     }
-    // Stored complemented: a number, not a pointer, so that this word does
-    // not keep the object.
-    why.hidden = ~(uintptr_t)p;
-    // The collector's frames below this one, up to its return address.
+    why.hidden = hidden;
+    // The runtime's frames below gort_gc_why, up to its return address:
+    // a word there that holds the address is a register of the caller's,
+    // saved by the runtime (describe_stack_word says so).
     uintptr_t *fa = __builtin_frame_address(0);
     why.skip_lo = m->curg->stack_lo;
     why.skip_hi = (uintptr_t)(fa + 2);

@@ -129,6 +129,19 @@ rt_arch_gogo:
 	.cfi_endproc
 	.size	rt_arch_gogo, .-rt_arch_gogo
 
+// int gort_gc_why(const void *p) (src/gc/why.c): complements p in its own
+// register and jumps to the C side, so that no frame holds a copy of p for
+// the collection to find (an instrumented C prologue would save it).
+	.globl	gort_gc_why
+	.type	gort_gc_why, @function
+	.p2align 4
+gort_gc_why:
+	.cfi_startproc
+	notq	%rdi
+	jmp	rt_gc_why_hidden
+	.cfi_endproc
+	.size	gort_gc_why, .-gort_gc_why
+
 // First code of every goroutine: r12 = fn, r13 = arg (restored by gogo).
 	.globl	rt_arch_gostart
 	.hidden	rt_arch_gostart
