@@ -1465,7 +1465,7 @@ gen_next_kind(uint64_t marked)
         return GEN_FULL;
     int32_t pct = atomic_load_explicit(&rt_gc.percent, memory_order_relaxed);
     if (pct < 0)
-        return GEN_FULL;                                   // cycles come from the memory limit only
+        return GEN_FULL; // cycles come from the memory limit only
     // A full cycle that kept more than an eighth more than the full cycle
     // before may have caught transient data live (a tree being built, then
     // dropped): a minor or medium cycle would keep it, up to GEN_MINOR_MAX
