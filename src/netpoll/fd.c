@@ -119,18 +119,25 @@ rt_fd_new(int fd, bool nonblock_set)
         rt_errno_set(EBADF);
         return NULL;
     }
+    int oldfl = -1; // the flags to put back if this fails, when we changed them
     if (!nonblock_set) {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0)
             return NULL;
-        if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-            return NULL;
+        if (!(fl & O_NONBLOCK)) {
+            if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+                return NULL;
+            oldfl = fl;
+        }
     }
     struct stat st;
     bool sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     int err = 0;
     PollDesc *pd = rt_netpoll_open(fd, &err);
     if (pd == NULL && err != EPERM) {
+        // The descriptor stays the caller's, as it was.
+        if (oldfl >= 0)
+            fcntl(fd, F_SETFL, oldfl);
         rt_errno_set(err);
         return NULL;
     }
