@@ -189,6 +189,7 @@ struct G {
     // G_SYSCALL goroutine without stopping its thread. [owner, written
     // before status becomes G_SYSCALL, read by the collector while it is]
     uintptr_t syscallsp;
+    uintptr_t syscallpc; // the caller's pc there, for goroutine dumps
     uintptr_t syscallregs[RT_ARCH_NCALLEE];
 };
 

@@ -1024,6 +1024,14 @@ traceback_g_level(G *gp, int level)
         rt_traceback_frames(gp, fp[1], fp[0], false, level);
         return;
     }
+    if (st == G_SYSCALL && !(mp && gp->m == mp) && gp->syscallsp > gp->stack_lo &&
+        gp->syscallsp < gp->stack_hi) {
+        // In a system call on another thread: from the caller's frame at
+        // gort_syscall_enter (its pc and frame pointer, saved there). The
+        // walk stays within the stack's bounds if the goroutine moves on.
+        rt_traceback_frames(gp, gp->syscallpc, gp->syscallregs[1], false, level);
+        return;
+    }
     if (st == G_RUNNING || st == G_SYSCALL) {
         // The current M's own curg while we run on g0 was saved by mcall.
         if (!(mp && gp->m == mp && mp->curg == gp && gp->sched.sp >= gp->stack_lo &&

@@ -91,6 +91,7 @@ rt_entersyscall(const uintptr_t *regs, uintptr_t sp, int block)
     for (int i = 0; i < RT_ARCH_NCALLEE; i++)
         gp->syscallregs[i] = regs[i];
     gp->syscallsp = sp;
+    gp->syscallpc = ((const uintptr_t *)sp)[-1]; // gort_syscall_enter's return address
     gp->waitsince = atomic_load_explicit(&rt_sched.coarse_now, memory_order_relaxed); // dumps
     P *pp = m->p;
     atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
