@@ -543,6 +543,11 @@ void rt_stack_init(void);
 void rt_stack_alloc(G *gp);
 // Takes gp's stack back (to the P's cache when possible).
 void rt_stack_free(G *gp);
+// Zeroes RT_STACK_CLEAR_DEAD bytes of dead stack below the caller's frame
+// (the conservative collector's stale words; Boehm's GC_clear_stack). The
+// allocator calls it at each span refill, rt_gc_start before its frame.
+#define RT_STACK_CLEAR_DEAD 2048
+void rt_stack_clear_dead(void);
 // Returns long-idle cached stacks to the OS (called by sysmon).
 void rt_stack_scavenge(int64_t now);
 // True if addr (a fault address) hits gp's guard zone; safe in a signal handler.

@@ -2266,8 +2266,24 @@ gc_cycle(int reason)
     cycle_end(&st, marked, st.tmarkterm - st.tstart, 0, 0);
 }
 
+static RT_NOINLINE bool gc_start(int reason);
+
 bool
 rt_gc_start(int reason)
+{
+    // The collecting goroutine's stack is a root from gc_start's frame up
+    // (work.self_sp): that frame must not hold words of older, deeper
+    // frames (a dropped list's nodes, left by the allocator's frames) in
+    // slots it never writes. Not a tail call: gc_start's frame goes below
+    // this one, where the clearing was.
+    rt_stack_clear_dead();
+    bool started = gc_start(reason);
+    __asm__ volatile("" : : : "memory");
+    return started;
+}
+
+static RT_NOINLINE bool
+gc_start(int reason)
 {
     M *m = rt_m();
     if (m == NULL || m->p == NULL || m->curg == NULL || m->locks != 0)

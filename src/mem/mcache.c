@@ -48,22 +48,6 @@ span_next_free_index(Span *s)
     return result;
 }
 
-// Boehm's GC_clear_stack, in small: zeroes DEAD_STACK_CLEAR bytes of the
-// dead stack just below the allocator's frame. Frames pushed there later
-// (the program's next calls at this depth or deeper) would otherwise find
-// the words of older, dropped frames in slots they do not write, and the
-// conservative collector would keep what those words point to. Once per
-// span handed out: a few nanoseconds per 512 small objects.
-enum { DEAD_STACK_CLEAR = 1024 };
-
-static RT_NOINLINE void
-clear_dead_stack(void)
-{
-    volatile uintptr_t dead[DEAD_STACK_CLEAR / sizeof(uintptr_t)];
-    for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++)
-        dead[i] = 0;
-}
-
 // Go's mcache.refill: c->alloc[spc] is used up; return it to its MCentral
 // and take a span with free slots.
 static void
@@ -72,7 +56,7 @@ mcache_refill(MCache *c, uint8_t spc)
     Span *s = c->alloc[spc];
     if (rt_unlikely(s->alloc_count != s->nelems))
         rt_throw("mcache: refill of span with free space remaining");
-    clear_dead_stack();
+    rt_stack_clear_dead(); // Boehm's GC_clear_stack, in small (stack.c)
     MCentral *central = &rt_mheap.central[spc];
     if (s != &rt_emptyspan)
         rt_mcentral_uncache_span(central, s);

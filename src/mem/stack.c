@@ -356,6 +356,18 @@ rt_stack_alloc(G *gp)
     gp->stack_hi = hi;
 }
 
+// Zeroes the RT_STACK_CLEAR_DEAD bytes of dead stack just below the
+// caller's frame, as a frame of its own (so that no signal frame can be
+// there). Frames pushed there later find zeros, not older frames' words,
+// in slots they do not write.
+RT_NOINLINE void
+rt_stack_clear_dead(void)
+{
+    volatile uintptr_t dead[RT_STACK_CLEAR_DEAD / sizeof(uintptr_t)];
+    for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++)
+        dead[i] = 0;
+}
+
 void
 rt_stack_free(G *gp)
 {

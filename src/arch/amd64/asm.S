@@ -138,6 +138,19 @@ rt_arch_gogo:
 gort_gc_why:
 	.cfi_startproc
 	notq	%rdi
+	// Zero the 2 KiB of dead stack below, inside a frame of our own (no
+	// signal frame can be there), where the C side's frame will be: its
+	// slots must not hold older frames' pointers.
+	movq	%rdi, %rsi
+	subq	$2048, %rsp
+	.cfi_adjust_cfa_offset 2048
+	movq	%rsp, %rdi
+	movl	$256, %ecx
+	xorl	%eax, %eax
+	rep stosq
+	addq	$2048, %rsp
+	.cfi_adjust_cfa_offset -2048
+	movq	%rsi, %rdi
 	jmp	rt_gc_why_hidden
 	.cfi_endproc
 	.size	gort_gc_why, .-gort_gc_why
