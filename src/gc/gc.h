@@ -215,6 +215,13 @@ void rt_gc_finq_range(uintptr_t *lo, uintptr_t *hi);
 // Wakes the finalizer goroutine if work is queued (starting it if needed).
 void rt_gc_finq_kick(void);
 
+// ---- mark.c: the collector's off-heap tables ---------------------------------
+// Doubles the table *t of *cap entries of width words each (the first used
+// of them kept), starting at first entries: rt_os_map'd, never on the heap
+// or scanned; throws what if it cannot be mapped.
+void rt_gc_table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width,
+                      uintptr_t first, const char *what);
+
 // ---- why.c: retention reports (gort_gc_why, GODEBUG=gcwhy) ------------------
 // The roots mark_roots scans, as the retention walk names them.
 enum WhyRoot {

@@ -250,9 +250,9 @@ wait_until(bool (*cond)(void *), void *arg, _Atomic uint32_t *seq, _Atomic uint3
 // Doubles an off-heap table of words (*cap entries of width words each, the
 // first used of them kept), starting at first entries; throws if it
 // cannot be mapped (what: the table's name).
-static RT_NOINLINE void
-table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width, uintptr_t first,
-           const char *what)
+RT_NOINLINE void
+rt_gc_table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width, uintptr_t first,
+                 const char *what)
 {
     uintptr_t ncap = *cap ? *cap * 2 : first;
     uintptr_t *nt = rt_os_map(ncap * width * sizeof(uintptr_t));
@@ -266,7 +266,7 @@ table_grow(uintptr_t **t, uintptr_t *cap, uintptr_t used, uintptr_t width, uintp
     *cap = ncap;
 }
 
-// Gives back all but the first 64 KiB of a table_grow table (its pages
+// Gives back all but the first 64 KiB of an rt_gc_table_grow table (its pages
 // read as zero if used again): one cycle's burst must not stay in RSS.
 static void
 table_trim(uintptr_t *t, uintptr_t cap, uintptr_t width)
@@ -280,7 +280,7 @@ table_trim(uintptr_t *t, uintptr_t cap, uintptr_t width)
 static void
 gcw_grow(GCWork *w)
 {
-    table_grow(&w->stack, &w->cap, w->n, 2, STACK_INIT, "gc: cannot map the mark stack");
+    rt_gc_table_grow(&w->stack, &w->cap, w->n, 2, STACK_INIT, "gc: cannot map the mark stack");
 }
 
 static inline void
@@ -379,8 +379,8 @@ static RT_NOINLINE void
 conc_defer(GCWork *w, uintptr_t p)
 {
     if (rt_unlikely(w->ndeferred == w->capdeferred))
-        table_grow(&w->deferred, &w->capdeferred, w->ndeferred, 1, 4096,
-                   "gc: cannot map the deferred-pointer table");
+        rt_gc_table_grow(&w->deferred, &w->capdeferred, w->ndeferred, 1, 4096,
+                         "gc: cannot map the deferred-pointer table");
     w->deferred[w->ndeferred++] = p;
 }
 
@@ -414,8 +414,8 @@ conc_keep_fresh(GCWork *w, Span *s, uint32_t idx, uintptr_t p)
         return;
     }
     if (rt_unlikely(w->nkept == w->capkept))
-        table_grow(&w->kept, &w->capkept, w->nkept, 2, 4096,
-                   "gc: cannot map the kept-object table");
+        rt_gc_table_grow(&w->kept, &w->capkept, w->nkept, 2, 4096,
+                         "gc: cannot map the kept-object table");
     w->kept[2 * w->nkept] = base;
     w->kept[2 * w->nkept + 1] = s->divmagic == 0 ? s->limit - base : s->elemsize;
     w->nkept++;
@@ -1225,8 +1225,8 @@ runs_add(uintptr_t lo, uintptr_t hi)
         return;
     }
     if (conc.nruns == conc.caprun)
-        table_grow(&conc.runs, &conc.caprun, conc.nruns, 2, 1024,
-                   "gc: cannot map the armed-range table");
+        rt_gc_table_grow(&conc.runs, &conc.caprun, conc.nruns, 2, 1024,
+                         "gc: cannot map the armed-range table");
     conc.runs[2 * conc.nruns] = lo;
     conc.runs[2 * conc.nruns + 1] = hi;
     conc.nruns++;

@@ -109,18 +109,9 @@ seg_add(uintptr_t lo, uintptr_t hi)
 {
     if (lo >= hi)
         return;
-    if (segs.n == segs.cap) {
-        uintptr_t cap = segs.cap ? segs.cap * 2 : 256;
-        Seg *t = rt_os_map(cap * sizeof(Seg));
-        if (t == NULL)
-            rt_throw("gc: cannot map the segment table");
-        for (uintptr_t i = 0; i < segs.n; i++)
-            t[i] = segs.tab[i];
-        if (segs.tab != NULL)
-            rt_os_unmap(segs.tab, segs.cap * sizeof(Seg));
-        segs.tab = t;
-        segs.cap = cap;
-    }
+    if (segs.n == segs.cap)
+        rt_gc_table_grow((uintptr_t **)(void *)&segs.tab, &segs.cap, segs.n,
+                         sizeof(Seg) / sizeof(uintptr_t), 256, "gc: cannot map the segment table");
     segs.tab[segs.n++] = (Seg){lo, hi};
 }
 

@@ -127,18 +127,10 @@ why_push(Span *s, uint32_t idx, uintptr_t base)
     if (rt_spanclass_noscan(s->spanclass))
         return;
     uintptr_t len = s->scan_kind == SCAN_SLOT ? s->elemsize : rt_span_scan_len(s, idx, base);
-    if (why.n == why.cap) {
-        uintptr_t cap = why.cap ? why.cap * 2 : 4096;
-        WhyFrame *t = rt_os_map(cap * sizeof(WhyFrame));
-        if (t == NULL)
-            rt_throw("gcwhy: cannot map the path stack");
-        for (uintptr_t i = 0; i < why.n; i++)
-            t[i] = why.stk[i];
-        if (why.stk != NULL)
-            rt_os_unmap(why.stk, why.cap * sizeof(WhyFrame));
-        why.stk = t;
-        why.cap = cap;
-    }
+    if (why.n == why.cap)
+        rt_gc_table_grow((uintptr_t **)(void *)&why.stk, &why.cap, why.n,
+                         sizeof(WhyFrame) / sizeof(uintptr_t), 4096,
+                         "gcwhy: cannot map the path stack");
     why.stk[why.n++] = (WhyFrame){base, base, base + len};
 }
 
