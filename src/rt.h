@@ -513,7 +513,8 @@ typedef struct DebugVars {
     int32_t traceback; // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash
 } DebugVars;
 extern DebugVars rt_debug;
-// GODEBUG=gcwhy=ADDR (hex): the heap address each cycle explains (why.c); 0 off.
+// GODEBUG=gcwhy=ADDR (hex): ~ the heap address each cycle explains (why.c;
+// complemented, so that this global does not keep it); 0 off.
 extern uintptr_t rt_debug_gcwhy;
 void rt_parsedebugvars(void);
 const char *rt_getenv(const char *name); // from the saved envp; no malloc

@@ -199,7 +199,10 @@ parse_godebug(const char *s)
         if (eq == len)
             continue;
         if (streqn(item, eq, "gcwhy")) {
-            rt_debug_gcwhy = parse_addr(item + eq + 1, len - eq - 1);
+            // Complemented: this global is a root, and the plain address
+            // would keep the object it asks about.
+            uintptr_t a = parse_addr(item + eq + 1, len - eq - 1);
+            rt_debug_gcwhy = a != 0 ? ~a : 0;
             continue;
         }
         int32_t v;

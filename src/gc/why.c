@@ -385,7 +385,7 @@ why_report(void)
 bool
 rt_gc_why_begin(void)
 {
-    uintptr_t t = why.hidden ? ~why.hidden : rt_debug_gcwhy;
+    uintptr_t t = why.hidden ? ~why.hidden : rt_debug_gcwhy ? ~rt_debug_gcwhy : 0;
     why.found = false;
     why.own_copy = false;
     why.n = 0;
