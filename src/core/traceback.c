@@ -866,8 +866,8 @@ walk(uintptr_t pc, uintptr_t fp, bool exact, uintptr_t lo, uintptr_t hi, int lev
     for (int n = 1; n < MAX_FRAMES; n++) {
         uintptr_t nfp = ((uintptr_t *)fp)[0];
         pc = ((uintptr_t *)fp)[1];
-        if (pc == 0)
-            return;
+        if (pc < 4096)
+            return; // 0 (the end) or a sentinel: no code is mapped there
         // pc is a real return address even when its function keeps no frame
         // pointer; only the step beyond it needs a valid nfp.
         bool more = nfp != 0 && frame_ok(nfp, fp, lo, hi);
