@@ -15,7 +15,7 @@ M v_m;
 P v_p;
 Span v_span;
 MCache v_mcache;
-struct gort_chan v_hchan;
+Hchan v_hchan; // typedef gort_chan Hchan: a typedef of a typedef
 
 int
 main(void)
@@ -25,6 +25,6 @@ main(void)
     printf("P %zu\n", sizeof(P));
     printf("Span %zu\n", sizeof(Span));
     printf("MCache %zu\n", sizeof(MCache));
-    printf("gort_chan %zu\n", sizeof(struct gort_chan));
+    printf("Hchan %zu\n", sizeof(Hchan));
     return 0;
 }

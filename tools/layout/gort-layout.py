@@ -434,6 +434,8 @@ def collect(paths):
                 for die in cu.iter_DIEs():
                     if die.tag == "DW_TAG_typedef":
                         t = target(die)
+                        while t is not None and t.tag == "DW_TAG_typedef":
+                            t = target(t)  # typedef gort_chan Hchan: Hchan names the struct
                         if t is not None and t.tag == "DW_TAG_structure_type":
                             typedefs.setdefault(t.offset, []).append(name_of(die))
                     elif (die.tag == "DW_TAG_structure_type"
