@@ -23,7 +23,7 @@ DEMO_GODEBUG ?= boottrace=1,schedtrace=100
 # clang-format is version 14 (tools/check-format.sh is pinned to it); time is GNU time
 # (bench/run.py); wrk and gdb are for the tools that drive and inspect programs.
 DEB_PACKAGES := cmake make gcc clang libclang-rt-14-dev clang-format valgrind pkg-config \
-	python3 golang-go time libgc-dev libmimalloc-dev wrk gdb
+	python3 python3-pyelftools dwarves golang-go time libgc-dev libmimalloc-dev wrk gdb
 FORMAT_DIRS := src include tests bench examples tools
 
 .PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
