@@ -84,6 +84,9 @@
 enum {
     GC_DEFAULT_PERCENT = 100,
     GC_OBLET = 128 << 10, // large objects are scanned in pieces of this size
+    // Objects this large are scanned only where their pages may hold data
+    // (mark.c, push_sparse): a pagemap read costs less than reading 1 MiB.
+    GC_SPARSE_MIN = 1 << 20,
 };
 #define GC_HEAP_MINIMUM    ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
 #define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod

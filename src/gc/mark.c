@@ -436,6 +436,50 @@ conc_new_arena(GCWork *w, uintptr_t p)
     conc_keep_fresh(w, s, rt_span_obj_index(s, p), p);
 }
 
+// Large objects: only their pages that may hold data. A page the program
+// never wrote (or the scavenger released) reads zero, so holds no pointer;
+// reading it would only fault in the zero page, about 0.1 ms a MiB: a
+// fresh 2 GiB object cost its own trigger's cycle 13-17 s of pause. The
+// kernel says which pages are resident or swapped (rt_os_resident_scan, one
+// pagemap read per 2 MiB); the rest is skipped. That is exact only if the
+// object's words are read with the world still stopped: in a stop-the-world
+// mark, at mark termination, and by the checkmark. Not for the concurrent
+// marker, nor for STW 1's seeds, whose words the concurrent marker reads
+// after the world restarts: a page untouched at STW 1 and written later
+// was not armed with its contents, and its pointers were lost (checkmark
+// failures in api.gc_grow, 19 runs in 20, when seeds were sparse too).
+static void
+sparse_run(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    gcw_push(arg, lo, hi - lo);
+}
+
+static RT_NOINLINE void
+push_sparse(GCWork *w, uintptr_t base, uintptr_t len)
+{
+    size_t ps = rt_os_pagesize();
+    uintptr_t lo = base & ~(uintptr_t)(ps - 1), hi = (base + len + ps - 1) & ~(uintptr_t)(ps - 1);
+    uintptr_t n0 = w->n;
+    rt_os_resident_scan(lo, hi, sparse_run, w);
+    // Runs are whole pages: clip the first and the last to the object.
+    for (uintptr_t i = n0; i < w->n; i++) {
+        uintptr_t p = w->stack[2 * i], e = p + w->stack[2 * i + 1];
+        p = p < base ? base : p;
+        e = e > base + len ? base + len : e;
+        w->stack[2 * i] = p;
+        w->stack[2 * i + 1] = e - p;
+    }
+}
+
+static void
+push_kept(GCWork *w, uintptr_t base, uintptr_t len)
+{
+    if (len >= GC_SPARSE_MIN)
+        push_sparse(w, base, len); // a large object born during the mark
+    else
+        gcw_push(w, base, len);
+}
+
 // Go's greyobject: marks the slot p points into, if it is an allocated one,
 // and queues it for scanning unless its span is noscan. In checkmark mode
 // the slot must already carry the saved (real) mark.
@@ -505,7 +549,12 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
     // One test, as before for "large or small": see malloc.h, "Partial scans".
     uintptr_t len =
             rt_likely(s->scan_kind == SCAN_SLOT) ? s->elemsize : rt_span_scan_len(s, idx, base);
-    gcw_push(w, base, len);
+    // Large objects skip their pages that hold nothing, with the world
+    // stopped only (push_sparse): the concurrent marker reads them whole.
+    if (rt_unlikely(len >= GC_SPARSE_MIN) && mode != MARK_CONC && mode != MARK_SEED)
+        push_sparse(w, base, len);
+    else
+        gcw_push(w, base, len);
 }
 
 static inline __attribute__((always_inline)) GC_NO_SANITIZE void
@@ -2093,9 +2142,9 @@ conc_finish(int reason)
     work.mode = MARK_SOLO;
     // The fresh objects the markers kept are marked; scan them now.
     for (uintptr_t i = 0; i < cw->nkept; i++)
-        gcw_push(w, cw->kept[2 * i], cw->kept[2 * i + 1]);
+        push_kept(w, cw->kept[2 * i], cw->kept[2 * i + 1]);
     for (uintptr_t i = 0; i < aw->nkept; i++)
-        gcw_push(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
+        push_kept(w, aw->kept[2 * i], aw->kept[2 * i + 1]);
     work.rescan = true; // the written pages: by gc_mark's workers, in parallel
     // A medium cycle whose marker was stopped before it rescanned the pages
     // written since the last full cycle: here, with the world stopped.

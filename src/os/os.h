@@ -43,6 +43,17 @@ int rt_os_dirty_protect(uintptr_t lo, size_t n, int arm); // arm 1: track, 0: st
 long rt_os_dirty_scan(uintptr_t lo, uintptr_t hi, int rearm,
                       void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
+// Pages that may hold data: calls fn(lo, hi, arg) for each run of OS pages
+// in [lo, hi) (page aligned) that are resident or swapped out, per
+// /proc/self/pagemap. Pages never touched, or released with MADV_DONTNEED,
+// read zero in a private anonymous mapping and are left out. Where the
+// kernel will not say (no pagemap), the whole range is reported. Pages armed
+// for dirty tracking while untouched read as swapped (a uffd-wp marker looks
+// like a swap entry without CAP_SYS_ADMIN), so they are reported too. Not
+// signal-safe (pread); opens pagemap on first use.
+void rt_os_resident_scan(uintptr_t lo, uintptr_t hi,
+                         void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
 // Time. [signal-safe]
 int64_t rt_nanotime(void); // CLOCK_MONOTONIC
 int64_t rt_walltime(void); // CLOCK_REALTIME, ns since the epoch

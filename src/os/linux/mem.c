@@ -8,6 +8,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -19,6 +20,7 @@
 #endif
 
 static size_t pagesize = 4096;
+static _Atomic int pagemap_fd = -1;      // [atomic] opened once; -2: unavailable
 static _Atomic int guard_madvise_ok = 1; // cleared when the kernel refuses
 
 size_t
@@ -99,4 +101,63 @@ rt_os_guard(void *p, size_t n)
             atomic_store_explicit(&guard_madvise_ok, 0, memory_order_relaxed);
     }
     return mprotect(p, n, PROT_NONE) == 0 ? 0 : -errno;
+}
+
+// /proc/self/pagemap: one 64-bit entry per page; bit 63 present, bit 62
+// swapped (or a non-present entry of another kind: migration, uffd-wp
+// marker). Entries are read PM_BATCH at a time from a buffer on the stack.
+enum { PM_BATCH = 256 };
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP    (1ULL << 62)
+
+static int
+pagemap_open(void)
+{
+    int fd = atomic_load_explicit(&pagemap_fd, memory_order_acquire);
+    if (fd != -1)
+        return fd;
+    int nfd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (nfd < 0)
+        nfd = -2;
+    int expect = -1;
+    if (!atomic_compare_exchange_strong(&pagemap_fd, &expect, nfd)) {
+        if (nfd >= 0)
+            close(nfd); // another thread opened it first
+        return expect;
+    }
+    return nfd;
+}
+
+void
+rt_os_resident_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
+                    void *arg)
+{
+    size_t ps = rt_os_pagesize();
+    int fd = pagemap_open();
+    if (fd < 0) {
+        fn(lo, hi, arg);
+        return;
+    }
+    uint64_t ent[PM_BATCH];
+    uintptr_t run = 0; // start of the current run of pages with data, or 0
+    for (uintptr_t p = lo; p < hi;) {
+        size_t n = (hi - p) / ps < PM_BATCH ? (hi - p) / ps : PM_BATCH;
+        ssize_t r = pread(fd, ent, n * sizeof ent[0], (off_t)(p / ps * sizeof ent[0]));
+        if (r <= 0 || (size_t)r % sizeof ent[0] != 0) {
+            fn(run != 0 ? run : p, hi, arg); // cannot tell: all of the rest
+            return;
+        }
+        n = (size_t)r / sizeof ent[0];
+        for (size_t i = 0; i < n; i++, p += ps) {
+            bool data = (ent[i] & (PM_PRESENT | PM_SWAP)) != 0;
+            if (data && run == 0)
+                run = p;
+            else if (!data && run != 0) {
+                fn(run, p, arg);
+                run = 0;
+            }
+        }
+    }
+    if (run != 0)
+        fn(run, hi, arg);
 }
