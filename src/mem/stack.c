@@ -46,6 +46,7 @@
 // valgrind's client requests are always built in (cmake/deps.cmake requires
 // the valgrind package): a request outside valgrind costs a few instructions,
 // and a build made without the header would run wrongly under valgrind.
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define STACK_VALGRIND 1
 
@@ -385,6 +386,11 @@ rt_stack_free(G *gp)
         // this goroutine's last pointers alive (the collector is
         // conservative). Clear them. The rest of the stack holds frames
         // that come and go; mcall clears the registers (asm.S).
+        if (STACK_VALGRIND && RUNNING_ON_VALGRIND) {
+            // Memcheck holds the dead goroutine's stack below its last sp as
+            // unaddressable: make the top writable for the clearing.
+            VALGRIND_MAKE_MEM_UNDEFINED((void *)(hi - STACK_CLEAR_TOP), STACK_CLEAR_TOP);
+        }
         memset((void *)(hi - STACK_CLEAR_TOP), 0, STACK_CLEAR_TOP);
         default_free(lo);
         return;
