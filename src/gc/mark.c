@@ -157,6 +157,8 @@ static struct {
     uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
     // Mark assists (rt_gc_mark_assist).
     _Atomic uint32_t armed;       // [atomic] worker 0 armed the pages: heap objects may be read
+    _Atomic bool sparse;          // [atomic; set before armed] a full cycle's arming is complete:
+                                  // large objects may skip their pages in memory (push_large)
     _Atomic uint32_t assist_busy; // [atomic] a goroutine is assisting (owns assist)
     _Atomic uint32_t hungry;      // [atomic] concurrent markers out of work: the others share
     // Waiting in the concurrent mark (see "Waiting" below).
@@ -440,27 +442,88 @@ conc_new_arena(GCWork *w, uintptr_t p)
 // never wrote (or the scavenger released) reads zero, so holds no pointer;
 // reading it would only fault in the zero page, about 0.1 ms a MiB: a
 // fresh 2 GiB object cost its own trigger's cycle 13-17 s of pause. The
-// kernel says which pages are resident or swapped (rt_os_resident_scan, one
-// pagemap read per 2 MiB); the rest is skipped. That is exact only if the
-// object's words are read with the world still stopped: in a stop-the-world
-// mark, at mark termination, and by the checkmark. Not for the concurrent
-// marker, nor for STW 1's seeds, whose words the concurrent marker reads
-// after the world restarts: a page untouched at STW 1 and written later
-// was not armed with its contents, and its pointers were lost (checkmark
-// failures in api.gc_grow, 19 runs in 20, when seeds were sparse too).
+// kernel says which pages those are, two ways:
+//   pagemap (rt_os_resident_scan): pages resident or swapped. It cannot
+//     tell an untouched page armed for dirty tracking (a uffd-wp marker)
+//     from a swapped one, so once a concurrent cycle has armed the heap,
+//     every page of the object reads as data.
+//   mincore (rt_os_core_scan): pages in memory; a marker counts as none.
+//     Exact only while no page is swapped out: used when no swap is
+//     configured, checked the first time a cycle wants it (core_usable),
+//     with the system's swap-out count noted then. At the end of the mark
+//     an unchanged count proves no page left memory meanwhile; a changed
+//     one (swap turned on during the cycle) has every marked large object
+//     scanned again by pagemap, with the world stopped (large_recheck).
+// Skipping a page is exact where nothing can write it before it would have
+// been read, or where a write is seen later:
+//   - with the world stopped (stop-the-world marks, mark termination,
+//     checkmark; the checkmark skips the same pages, or it would read
+//     every armed page of a huge object);
+//   - in the concurrent marker of a full cycle once worker 0 armed every
+//     page in use at STW 1 (conc.sparse): a page it skips now, written
+//     later, reads as written at mark termination and is rescanned. Not
+//     before, and not in minor cycles, whose pages are armed by the
+//     harvest as it goes: there the object is read whole.
+// STW 1's seeds are scanned later, by the concurrent marker: a large seed
+// is queued whole with GC_LEN_LARGE set, and the marker that pops it
+// decides then (push_large). Splitting it at STW 1 lost pointers: a page
+// untouched then and written before it was armed was never scanned
+// (checkmark failures in api.gc_grow, 19 runs in 20).
+#define GC_LEN_LARGE ((uintptr_t)1 << 63)
+
+enum { CORE_UNKNOWN, CORE_DECIDING, CORE_ON, CORE_OFF };
+static struct {
+    _Atomic uint32_t state;      // [atomic; reset with the world stopped] whether mincore may be
+                                 // used this cycle
+    uint64_t swapouts;           // [written by the decider before it publishes CORE_ON] the
+                                 // system's swap-out count then
+    _Atomic uint64_t core_scans; // [atomic] large objects scanned by mincore, all cycles
+} large;
+
+// Whether this cycle may use mincore. The first caller decides; one that
+// comes while it does uses pagemap for this object (always exact).
+static bool
+core_usable(void)
+{
+    uint32_t st = atomic_load_explicit(&large.state, memory_order_acquire);
+    if (st == CORE_UNKNOWN &&
+        atomic_compare_exchange_strong_explicit(&large.state, &st, CORE_DECIDING,
+                                                memory_order_acquire, memory_order_acquire)) {
+        // The count first: a page swapped out after it is counted, and
+        // none was out before it when no swap is configured after it.
+        uint64_t n = rt_os_swapouts();
+        bool ok = n != UINT64_MAX && !rt_os_swap_configured();
+        large.swapouts = n;
+        st = ok ? CORE_ON : CORE_OFF;
+        atomic_store_explicit(&large.state, st, memory_order_release);
+    }
+    return st == CORE_ON;
+}
+
+// Runs go in pieces below GC_SPARSE_MIN: an entry that large on a mark
+// stack is an object queued whole, which a marker may split (drain_local).
 static void
 sparse_run(uintptr_t lo, uintptr_t hi, void *arg)
 {
+    for (; hi - lo > GC_SPARSE_MIN / 2; lo += GC_SPARSE_MIN / 2)
+        gcw_push(arg, lo, GC_SPARSE_MIN / 2);
     gcw_push(arg, lo, hi - lo);
 }
 
+// Queues the pages of [base, base+len) that may hold data: by mincore if
+// core, else by pagemap.
 static RT_NOINLINE void
-push_sparse(GCWork *w, uintptr_t base, uintptr_t len)
+push_sparse(GCWork *w, uintptr_t base, uintptr_t len, bool core)
 {
     size_t ps = rt_os_pagesize();
     uintptr_t lo = base & ~(uintptr_t)(ps - 1), hi = (base + len + ps - 1) & ~(uintptr_t)(ps - 1);
     uintptr_t n0 = w->n;
-    rt_os_resident_scan(lo, hi, sparse_run, w);
+    if (core) {
+        atomic_fetch_add_explicit(&large.core_scans, 1, memory_order_relaxed);
+        rt_os_core_scan(lo, hi, sparse_run, w);
+    } else {
+        rt_os_resident_scan(lo, hi, sparse_run, w);
+    }
     // Runs are whole pages: clip the first and the last to the object.
     for (uintptr_t i = n0; i < w->n; i++) {
         uintptr_t p = w->stack[2 * i], e = p + w->stack[2 * i + 1];
@@ -471,11 +534,31 @@ push_sparse(GCWork *w, uintptr_t base, uintptr_t len)
     }
 }
 
+// A large object to scan in mode (see above).
+static RT_NOINLINE void
+push_large(GCWork *w, uintptr_t base, uintptr_t len, enum MarkMode mode)
+{
+    switch (mode) {
+    case MARK_SEED:
+        gcw_push(w, base, len | GC_LEN_LARGE); // read after the world restarts
+        return;
+    case MARK_CONC:
+        if (atomic_load_explicit(&conc.sparse, memory_order_relaxed) && core_usable())
+            push_sparse(w, base, len, true);
+        else
+            gcw_push(w, base, len); // read whole: pagemap would count the markers
+        return;
+    default:
+        push_sparse(w, base, len, core_usable());
+        return;
+    }
+}
+
 static void
 push_kept(GCWork *w, uintptr_t base, uintptr_t len)
 {
     if (len >= GC_SPARSE_MIN)
-        push_sparse(w, base, len); // a large object born during the mark
+        push_large(w, base, len, MARK_SOLO); // a large object born during the mark
     else
         gcw_push(w, base, len);
 }
@@ -549,10 +632,10 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
     // One test, as before for "large or small": see malloc.h, "Partial scans".
     uintptr_t len =
             rt_likely(s->scan_kind == SCAN_SLOT) ? s->elemsize : rt_span_scan_len(s, idx, base);
-    // Large objects skip their pages that hold nothing, with the world
-    // stopped only (push_sparse): the concurrent marker reads them whole.
-    if (rt_unlikely(len >= GC_SPARSE_MIN) && mode != MARK_CONC && mode != MARK_SEED)
-        push_sparse(w, base, len);
+    // Large objects skip their pages that hold nothing, where that is
+    // exact (push_large).
+    if (rt_unlikely(len >= GC_SPARSE_MIN))
+        push_large(w, base, len, mode);
     else
         gcw_push(w, base, len);
 }
@@ -624,6 +707,14 @@ drain_local(GCWork *w, const enum MarkMode mode, uint64_t limit)
             w->n--;
             uintptr_t p = w->stack[2 * w->n], len = w->stack[2 * w->n + 1];
             if (len > GC_OBLET) {
+                // A large seed, or a large object (or what is left of one)
+                // queued whole, met where its pages may be skipped: split
+                // it by its pages now (push_large; STW 1 reads it at once).
+                if (rt_unlikely(len >= GC_SPARSE_MIN) &&
+                    (mode != MARK_CONC || (len & GC_LEN_LARGE))) {
+                    push_large(w, p, len & ~GC_LEN_LARGE, mode == MARK_SEED ? MARK_SOLO : mode);
+                    continue;
+                }
                 gcw_push(w, p + GC_OBLET, len - GC_OBLET);
                 len = GC_OBLET;
             }
@@ -961,6 +1052,30 @@ queue_dead_finalizers(Span *s, void *arg)
 
 // ---- Checkmark ---------------------------------------------------------------------
 
+// A marked large object scanned again by pagemap (see push_sparse).
+static void
+large_rescan(Span *s, void *arg)
+{
+    if (s->divmagic != 0 || rt_spanclass_noscan(s->spanclass) || !(s->gcmark_bits[0] & 1))
+        return;
+    uintptr_t len = s->scan_kind == SCAN_SLOT ? s->elemsize : rt_span_scan_len(s, 0, s->startaddr);
+    if (len >= GC_SPARSE_MIN)
+        push_sparse(arg, s->startaddr, len, false);
+}
+
+// The end of a mark, world stopped: if mincore was used and a page was
+// swapped out since it was decided, what it skipped is scanned again.
+static void
+large_recheck(GCWork *w)
+{
+    if (atomic_load_explicit(&large.state, memory_order_acquire) != CORE_ON ||
+        rt_os_swapouts() == large.swapouts)
+        return;
+    atomic_store_explicit(&large.state, CORE_OFF, memory_order_relaxed);
+    rt_gc_foreach_span(large_rescan, w);
+    mark_loop(w);
+}
+
 static void
 checkmark_swap_in(Span *s, void *arg)
 {
@@ -1069,6 +1184,7 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     atomic_store_explicit(&work.nwait, 0, memory_order_relaxed);
     work.nproc = 1;
     work.mode = MARK_SOLO;
+    large_recheck(w);
     rt_gc_foreach_special_span(queue_dead_finalizers, w);
     mark_loop(w);
     if (rt_debug.gccheckmark)
@@ -1082,6 +1198,12 @@ gc_mark(int32_t nprocs, uint64_t *cpu_ns)
     }
     *cpu_ns = cpu;
     if (rt_debug.gctrace > 1) {
+        rt_printf(
+                "gc mark: large objects %s, %llu scanned by mincore so far\n",
+                atomic_load_explicit(&large.state, memory_order_relaxed) == CORE_ON
+                        ? "skip untouched and armed pages (mincore)"
+                        : "skip untouched pages (pagemap)",
+                (unsigned long long)atomic_load_explicit(&large.core_scans, memory_order_relaxed));
         rt_printf("gc mark: starter busy %llu idle %llu us share %llu steal %llu\n",
                   (unsigned long long)(w->cpu_ns - w->idle_ns) / 1000,
                   (unsigned long long)w->idle_ns / 1000, (unsigned long long)w->nshare,
@@ -1220,7 +1342,8 @@ static uint32_t cycle_no; // [stw]
 // after a full cycle that kept more than an eighth more than the full one
 // before (a growing heap: what it caught live may be transient).
 //
-// A heap that marked less than CONC_MIN_LIVE last time,
+// A heap that marked less than CONC_MIN_LIVE last time (and holds less
+// than CONC_MIN_HEAP),
 // GODEBUG=gcstoptheworld=1 (or gcconcurrent=0), a kernel without these
 // interfaces, valgrind and TSan (which would see the marker's reads as
 // races) get the stop-the-world cycle; so does gort_gc, which runs a full
@@ -1249,6 +1372,9 @@ enum {
 // stop of the world plus the arming or the rescan), and costs the program
 // less.
 #define CONC_MIN_LIVE ((uint64_t)1 << 20)
+// ... unless the heap is this large already: the first cycle after a huge
+// allocation (which may be live data its program fills) marks concurrently.
+#define CONC_MIN_HEAP ((uint64_t)64 << 20)
 enum {
     RESCAN_DRAIN = 4096,  // pairs a concurrent rescan queues before it drains them
     PRECLEAN_ROUNDS = 3,  // concurrent passes over the written pages
@@ -1454,7 +1580,12 @@ conc_rescan_slice(GCWork *w, uint32_t k, uint32_t nproc)
         if (!all && rt_os_dirty_scan(slo, shi, 0, rescan_written, w) >= 0)
             continue;
         atomic_store_explicit(&conc.all_dirty, true, memory_order_relaxed);
-        rescan_written(slo, shi, w);
+        // Every page counts as written; with the world stopped, those not
+        // in memory read zero (push_sparse).
+        if (core_usable())
+            rt_os_core_scan(slo, shi, rescan_written, w);
+        else
+            rescan_written(slo, shi, w);
     }
 }
 
@@ -1692,6 +1823,8 @@ conc_worker(GCWork *w)
     }
     conc.setup_ns = (uint64_t)(rt_nanotime() - t0);
     conc.setup_done = !atomic_load_explicit(&conc.stop, memory_order_relaxed);
+    atomic_store_explicit(&conc.sparse, conc.kind == GEN_FULL && conc.setup_done && !conc.all_dirty,
+                          memory_order_relaxed);
     // Heap objects may be read now: assists may start (rt_gc_mark_assist).
     atomic_store_explicit(&conc.armed, 1, memory_order_release);
     bool ok = conc_drain(w);
@@ -2094,6 +2227,7 @@ conc_begin(GCCycleStats *st)
         conc.expect = conc.work_last[kind] + conc.work_last[kind] / 4;
     atomic_store_explicit(&conc.assist_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&conc.armed, 0, memory_order_relaxed);
+    atomic_store_explicit(&conc.sparse, false, memory_order_relaxed);
     conc.dirty_pages = 0;
     conc.all_dirty = false;
     atomic_store_explicit(&conc.done, 0, memory_order_relaxed);
@@ -2270,6 +2404,7 @@ gc_cycle(int reason)
     // work holds the heap's bounds, conc the cycle's heap sizes.
     rt_gc_noscan_static(&work, sizeof work);
     rt_gc_noscan_static(&conc, sizeof conc);
+    rt_gc_noscan_static(&large, sizeof large);
     rt_gc_data_segments_update();
     GCCycleStats st = {0};
     st.forced = reason == GC_REASON_FORCED;
@@ -2284,6 +2419,7 @@ gc_cycle(int reason)
     workers_ensure(np < 1 ? 0 : np > MAX_WORKERS ? MAX_WORKERS - 1 : (uint32_t)np - 1);
     conc_decide();
     rt_gc_stop_world();
+    atomic_store_explicit(&large.state, CORE_UNKNOWN, memory_order_relaxed);
     np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
     st.nprocs = np;
     workers_wait(); // the last cycle's disarming
@@ -2294,7 +2430,8 @@ gc_cycle(int reason)
     rt_malloc_flush_all();
     st.heap0 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
     if (reason != GC_REASON_FORCED && conc_usable() &&
-        atomic_load_explicit(&rt_gc.heap_marked, memory_order_relaxed) >= CONC_MIN_LIVE) {
+        (atomic_load_explicit(&rt_gc.heap_marked, memory_order_relaxed) >= CONC_MIN_LIVE ||
+         st.heap0 >= CONC_MIN_HEAP)) {
         conc_begin(&st);
         return; // marking goes on while goroutines run
     }

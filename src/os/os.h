@@ -7,6 +7,7 @@
 #ifndef GORT_OS_H
 #define GORT_OS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,18 @@ long rt_os_dirty_scan(uintptr_t lo, uintptr_t hi, int rearm,
 // signal-safe (pread); opens pagemap on first use.
 void rt_os_resident_scan(uintptr_t lo, uintptr_t hi,
                          void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
+// As rt_os_resident_scan, by mincore(2): pages in memory. Exact only where
+// no swap is configured, and then it leaves out untouched pages armed for
+// dirty tracking, which rt_os_resident_scan cannot tell from swapped ones.
+void rt_os_core_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
+                     void *arg);
+// Whether any swap is configured (or sysinfo fails): then pages may leave
+// memory with their data.
+bool rt_os_swap_configured(void);
+// The system's count of pages swapped out since boot; UINT64_MAX where it
+// cannot be read. Two equal reads mean no page was swapped out between them.
+uint64_t rt_os_swapouts(void);
 
 // Time. [signal-safe]
 int64_t rt_nanotime(void); // CLOCK_MONOTONIC

@@ -20,6 +20,7 @@
 #define GC_LARGE_TSAN 0
 #endif
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -107,9 +108,73 @@ test_large(void)
     gort_keep_alive(big);
 }
 
+// Pages of [p, p+n) in memory: reading an untouched page maps the zero page,
+// so a collector that read the object would leave all of them in memory.
+static size_t
+pages_in_memory(const void *p, size_t n)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE), count = 0;
+    static unsigned char vec[4096];
+    for (size_t off = 0; off < n; off += sizeof vec * ps) {
+        size_t len = n - off < sizeof vec * ps ? n - off : sizeof vec * ps;
+        if (mincore((char *)p + off, len, vec) != 0)
+            return (size_t)-1;
+        for (size_t i = 0; i < (len + ps - 1) / ps; i++)
+            count += vec[i] & 1;
+    }
+    return count;
+}
+
+// The cycles the program's own allocation triggers (not gort_gc's full
+// blocking one): the first after the huge allocation, and one in which the
+// object is old, which a concurrent cycle (where the kernel tracks writes)
+// finds among STW 1's roots and marks while the program runs. Neither may
+// read the pages the program never wrote, armed for write tracking or not.
+static void
+test_large_triggered(void)
+{
+    size_t size = (size_t)2 << 30;
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 && ((uint64_t)si.totalram + si.totalswap) * si.mem_unit < size * 2)
+        size = (size_t)512 << 20;
+    size_t pages = size / (size_t)sysconf(_SC_PAGESIZE);
+    enum { NPTR = 3 };
+    size_t offs[NPTR] = {8, size / 2 + 16, size - 64};
+    atomic_store(&finalized, 0);
+    int old = gort_set_gc_percent(5); // a short runway: cycles come after ~100 MB
+    static gort_memstats ms;
+    gort_read_memstats(&ms);
+    uint32_t gc0 = ms.num_gc;
+    void **big = make_big(size, offs, NPTR);
+    // Garbage until the allocator has triggered three cycles (the bound is
+    // only there so that a collector that never triggers fails, not hangs).
+    uint64_t bytes = 0;
+    for (;;) {
+        gort_read_memstats(&ms);
+        if (ms.num_gc >= gc0 + 3 || bytes >= ((uint64_t)64 << 30))
+            break;
+        for (int i = 0; i < 1024; i++) {
+            void **g = gort_alloc(256);
+            g[0] = big; // scanned garbage that points into the object
+        }
+        bytes += 1024 * 256;
+    }
+    CHECK(ms.num_gc >= gc0 + 3);
+    size_t in = pages_in_memory(big, size);
+    fprintf(stderr, "    %zu MiB object: %zu of %zu pages in memory after %u triggered cycles\n",
+            size >> 20, in, pages, ms.num_gc - gc0);
+    CHECK(in < pages / 16);
+    CHECK_EQ(atomic_load(&finalized), 0);
+    for (int i = 0; i < NPTR; i++)
+        CHECK_EQ(*(long *)big[offs[i] / sizeof(void *)], 1000 + i);
+    gort_set_gc_percent(old);
+    gort_keep_alive(big);
+}
+
 int
 main(void)
 {
     RUN(test_large);
+    RUN(test_large_triggered);
     return harness_summary();
 }

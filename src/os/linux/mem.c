@@ -161,3 +161,90 @@ rt_os_resident_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr
     if (run != 0)
         fn(run, hi, arg);
 }
+
+// mincore(2) on a private anonymous mapping reports 1 for a page in memory
+// (or being migrated: its data is kept) and 0 for one never touched, one
+// released, one swapped out and not in the swap cache, and a uffd-wp marker
+// (the entry arming an untouched page for dirty tracking: the kernel counts
+// it as none). So without swap, 0 means the page reads zero, armed or not.
+enum { CORE_BATCH = 4096 }; // pages per mincore call (a 4 KiB vector on the stack)
+
+void
+rt_os_core_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
+                void *arg)
+{
+    size_t ps = rt_os_pagesize();
+    unsigned char vec[CORE_BATCH];
+    uintptr_t run = 0; // start of the current run of pages in memory, or 0
+    for (uintptr_t p = lo; p < hi;) {
+        size_t n = (hi - p) / ps < CORE_BATCH ? (hi - p) / ps : CORE_BATCH;
+        if (mincore((void *)p, n * ps, vec) != 0) {
+            fn(run != 0 ? run : p, hi, arg); // cannot tell: all of the rest
+            return;
+        }
+        for (size_t i = 0; i < n; i++, p += ps) {
+            bool data = (vec[i] & 1) != 0;
+            if (data && run == 0)
+                run = p;
+            else if (!data && run != 0) {
+                fn(run, p, arg);
+                run = 0;
+            }
+        }
+    }
+    if (run != 0)
+        fn(run, hi, arg);
+}
+
+// The system's count of pages swapped out since boot (pswpout in
+// /proc/vmstat), or UINT64_MAX where it cannot be read. Read in small pieces
+// from a buffer on the stack; the field is matched at a line's start.
+uint64_t
+rt_os_swapouts(void)
+{
+    static const char key[] = "pswpout ";
+    int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return UINT64_MAX;
+    char buf[512];
+    size_t match = 0; // bytes of key matched at the current line's start
+    bool bol = true, num = false;
+    uint64_t v = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++) {
+            char c = buf[i];
+            if (num) {
+                if (c >= '0' && c <= '9') {
+                    v = v * 10 + (uint64_t)(c - '0');
+                    continue;
+                }
+                close(fd);
+                return v;
+            }
+            if (bol || match > 0) {
+                if (c == key[match]) {
+                    bol = false;
+                    if (++match == sizeof key - 1)
+                        num = true;
+                    continue;
+                }
+                match = 0;
+            }
+            bol = c == '\n';
+        }
+    }
+    close(fd);
+    return num ? v : UINT64_MAX;
+}
+
+bool
+rt_os_swap_configured(void)
+{
+    struct sysinfo si;
+    return sysinfo(&si) != 0 || si.totalswap != 0;
+}
