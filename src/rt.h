@@ -285,7 +285,8 @@ typedef struct Sched {
     Lock lock;                   // guards all fields tagged [lock] below
     M *midle;                    // [lock] idle Ms
     int32_t nmidle;              // [lock]
-    int32_t nmidlelocked;        // [lock] Ms of locked goroutines waiting for them (stoplockedm)
+    int32_t nmidlelocked;        // [lock] Ms of locked goroutines waiting for them (stoplockedm),
+                                 // less one while sysmon queues what its poll readied
     int32_t mcount;              // [lock] Ms created
     int64_t mnext;               // [lock] next M id
     P *pidle;                    // [lock] idle Ps

@@ -289,12 +289,28 @@ rt_sysmon(void)
         int64_t lastpoll = atomic_load_explicit(&rt_netpoll_lastpoll, memory_order_relaxed);
         if (rt_netpoll_inited() && lastpoll != 0 && lastpoll + NETPOLL_NS < now &&
             atomic_compare_exchange_strong(&rt_netpoll_lastpoll, &lastpoll, now)) {
+            // From the poll until the goroutines it readies are queued they
+            // are neither waiters nor runnable anywhere: sysmon counts as a
+            // running M meanwhile (as Go's incidlelocked(-1) around its
+            // injectglist), or the last M to stop would find no work, no
+            // waiter and nobody running, and report a deadlock (seen: api.net
+            // under load, "all goroutines are asleep" with them runnable).
+            // Counted before the poll: it takes the waiters off the count.
             int32_t n;
+            rt_lock(&rt_sched.lock);
+            rt_sched.nmidlelocked--;
+            rt_unlock(&rt_sched.lock);
             G *list = rt_netpoll(0, &n);
             if (list) {
                 rt_sched_injectglist(list, n);
                 idle = 0;
             }
+            rt_lock(&rt_sched.lock);
+            rt_sched.nmidlelocked++;
+            // An M that stopped meanwhile did not judge: judge for it.
+            if (list == NULL)
+                rt_checkdead();
+            rt_unlock(&rt_sched.lock);
         }
 
         if (retake(now) > 0)
