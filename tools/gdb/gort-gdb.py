@@ -263,11 +263,17 @@ def _live():
 
 
 def _is_core():
+    # gdb 11 and later name the target's kind; gdb 13 says "Local core dump
+    # file" in `info target`, older ones "core file".
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    if conn is not None:
+        return conn.type == "core"
     try:
         out = gdb.execute("info target", to_string=True)
     except gdb.error:
         return False
-    return "core file" in out.lower() and "Local exec file" in out and "child process" not in out
+    low = out.lower()
+    return ("core file" in low or "core dump file" in low) and "child process" not in low
 
 
 class GoroutineCmd(gdb.Command):
