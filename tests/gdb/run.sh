@@ -87,9 +87,12 @@ if [ -z "$kcore" ]; then
     echo "SKIP: no kernel core written here (core_pattern '$pattern', or ulimit -c refused)"
 else
     timeout 120 "${GDB[@]}" -ex 'info goroutines' -ex 'goroutine all bt' -ex 'print chrecv' \
-        -ex 'print chsel2' "$fix" "$kcore" >"$tmp/kcore.out" 2>&1
+        -ex 'print chsel2' -ex 'goroutine all info frame' "$fix" "$kcore" >"$tmp/kcore.out" 2>&1
     cat "$tmp/kcore.out"
     verify "$tmp/kcore.out" "kernel core" ""
+    # Registers cannot be written on a core: the Python unwinder stands in.
+    check "$tmp/kcore.out" '^Stack level 1, frame at 0x' "kernel core: info frame on a parked goroutine"
+    check "$tmp/kcore.out" 'called by frame at 0x' "kernel core: ... with its caller"
 fi
 [ $fail = 0 ] && echo "PASS" || echo "FAILED"
 exit $fail

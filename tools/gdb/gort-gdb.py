@@ -21,14 +21,18 @@
 #                           (a parked G: pc/rbp/sp from the 64-byte frame the
 #                           switch pushed, asm.S) or its thread's (a running
 #                           G: the LWP whose id is m->tid), then restored.
-#                           Core file (registers cannot be written): `bt` is
-#                           a frame-pointer walk in Python; a running G uses
-#                           its thread.
+#                           Core file (registers cannot be written): a Python
+#                           unwinder makes the goroutine's frames the callers
+#                           of frame 0, which bt hides (frames count from 1);
+#                           a running G uses its thread.
 #   info gort sched          the schedtrace/scheddetail view
 #   info gort heap           spans by size class, heap live, goal, cycles
 # Printers: gort_chan * (len, cap, closed, waiting senders/receivers), G *,
 # M *, P *, Span *.
+import itertools
+
 import gdb
+import gdb.unwinder
 
 # Go's words for the wait reasons, keyed by enumerator (rt.h, print.c).
 WAIT_REASONS = {
@@ -313,11 +317,21 @@ class GoroutineCmd(gdb.Command):
             print("(no saved context)")
             return
         if _is_core():
-            if cmd.strip() not in ("bt", "backtrace", "where"):
-                print("(core file: only bt is available for a parked goroutine)")
-                return
-            for i, (pc, sp, _) in enumerate(frames):
-                print("#%-2d 0x%016x in %s ()" % (i, pc, _sym(pc)))
+            # No register can be written: the unwinder says frame 0's caller
+            # is the goroutine's innermost frame, and the frame filter hides
+            # frame 0 (the thread's own) from bt. Frames are numbered from 1.
+            pc, sp, rbp = frames[0]
+            _UNWINDER.regs = (pc, sp, rbp)
+            _HIDE.enabled = True
+            gdb.invalidate_cached_frames()
+            try:
+                gdb.execute("select-frame 1")
+                gdb.execute(cmd)
+            finally:
+                _UNWINDER.regs = None
+                _HIDE.enabled = False
+                gdb.invalidate_cached_frames()
+                gdb.execute("select-frame 0")
             return
         pc, sp, rbp = frames[0]
         gdb.execute("select-frame 0")
@@ -504,6 +518,53 @@ PRINTERS = {"gort_chan": ChanPrinter, "G": GPrinter, "M": MPrinter, "P": PPrinte
             "Span": SpanPrinter}
 
 
+class _FrameId:
+    def __init__(self, sp, pc):
+        self.sp = sp
+        self.pc = pc
+
+
+class GoroutineUnwinder(gdb.unwinder.Unwinder):
+    """On a core, where registers cannot be written: while regs is set
+    (goroutine N CMD), frame 0's caller is the goroutine's innermost frame
+    (pc, sp, rbp from the context its last switch saved). Frame 0's id is
+    put just below the goroutine's stack pointer, so that gdb sees the
+    goroutine's frames as outer ones and walks on."""
+
+    def __init__(self):
+        super().__init__("gort-goroutine")
+        self.regs = None
+
+    def __call__(self, pending):
+        if self.regs is None or pending.level() != 0:
+            return None
+        pc, sp, rbp = self.regs
+        vp = gdb.lookup_type("void").pointer()
+        info = pending.create_unwind_info(
+            _FrameId(gdb.Value(sp - 64).cast(vp), pending.read_register("rip")))
+        info.add_saved_register("rip", gdb.Value(pc).cast(vp))
+        info.add_saved_register("rsp", gdb.Value(sp).cast(vp))
+        info.add_saved_register("rbp", gdb.Value(rbp).cast(vp))
+        return info
+
+
+class HideThreadFrame:
+    """bt while GoroutineUnwinder stands in: frame 0 is the thread's, not
+    the goroutine's."""
+
+    def __init__(self):
+        self.name = "gort-goroutine"
+        self.priority = 100
+        # Enabled only meanwhile: any enabled filter makes gdb print every
+        # bt through Python's frame decorators, which name a frame whose pc
+        # follows a noreturn call "" (rt_mstart's, at boot).
+        self.enabled = False
+        gdb.frame_filters[self.name] = self
+
+    def filter(self, frames):
+        return itertools.islice(frames, 1, None)
+
+
 def lookup_printer(val):
     t = val.type
     if t.code == gdb.TYPE_CODE_TYPEDEF:
@@ -532,4 +593,7 @@ InfoGort()
 InfoGortSched()
 InfoGortHeap()
 register(gdb.current_objfile())
+_UNWINDER = GoroutineUnwinder()
+gdb.unwinder.register_unwinder(None, _UNWINDER, replace=True)
+_HIDE = HideThreadFrame()
 print("gort gdb extension loaded (info goroutines, goroutine N CMD, info gort sched|heap)")
