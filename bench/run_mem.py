@@ -73,6 +73,14 @@ WORKLOADS = [
       ["16", "5", "fill"], ["6", "1", "fill"], GCS, runs=3),
     W("list-append", "lists appended at the tail, 40 x 1M (s)", "list", ["1000000", "40"],
       ["1000", "2"], GCS, runs=3),
+    # Field order (issue 15, bench/layout.c): Go runs the reordered layout
+    # for "ptrs", since its ptrdata already scans only the pointer words.
+    W("layout-careless", "10M structs, careless field order, 64 B (s)", "layout",
+      ["10000000", "4", "careless"], ["10000", "1", "careless"], ("gort", "go"), runs=3),
+    W("layout-reordered", "10M structs, reordered by gort-layout, 40 B (s)", "layout",
+      ["10000000", "4", "reordered"], ["10000", "1", "reordered"], ("gort", "go"), runs=3),
+    W("layout-ptrs", "10M structs, reordered + gort_new_ptrs (Go: reordered) (s)", "layout",
+      ["10000000", "4", "ptrs"], ["10000", "1", "ptrs"], ("gort", "go"), runs=3),
     W("alloc-scan", "alloc 100M x 32 B, pointerful (ns/obj)", "alloc", ["100000000", "scan"],
       ["10000", "scan"], ("gort", "go", "boehm", "malloc", "mimalloc"), runs=3, kind="alloc",
       per=100000000),
