@@ -67,13 +67,21 @@ scrub_stack(void)
         buf[i] = 0;
 }
 
-static void
-test_large(void)
+// 2 GiB, or 512 MiB on a machine with less than twice that of RAM and swap.
+static size_t
+big_size(void)
 {
     size_t size = (size_t)2 << 30;
     struct sysinfo si;
     if (sysinfo(&si) == 0 && ((uint64_t)si.totalram + si.totalswap) * si.mem_unit < size * 2)
         size = (size_t)512 << 20;
+    return size;
+}
+
+static void
+test_large(void)
+{
+    size_t size = big_size();
     size_t pages = size / (size_t)sysconf(_SC_PAGESIZE);
     enum { NPTR = 3 };
     size_t offs[NPTR] = {8, size / 2 + 16, size - 64};
@@ -133,10 +141,7 @@ pages_in_memory(const void *p, size_t n)
 static void
 test_large_triggered(void)
 {
-    size_t size = (size_t)2 << 30;
-    struct sysinfo si;
-    if (sysinfo(&si) == 0 && ((uint64_t)si.totalram + si.totalswap) * si.mem_unit < size * 2)
-        size = (size_t)512 << 20;
+    size_t size = big_size();
     size_t pages = size / (size_t)sysconf(_SC_PAGESIZE);
     enum { NPTR = 3 };
     size_t offs[NPTR] = {8, size / 2 + 16, size - 64};

@@ -128,6 +128,21 @@ pagemap_open(void)
     return nfd;
 }
 
+// One page of a walk that reports runs of pages with data: run is the start
+// of the current run (0: none); returns the new one, reporting a run it ends.
+static inline uintptr_t
+run_page(uintptr_t run, uintptr_t p, bool data, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
+         void *arg)
+{
+    if (data && run == 0)
+        return p;
+    if (!data && run != 0) {
+        fn(run, p, arg);
+        return 0;
+    }
+    return run;
+}
+
 void
 rt_os_resident_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t hi, void *arg),
                     void *arg)
@@ -148,15 +163,8 @@ rt_os_resident_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr
             return;
         }
         n = (size_t)r / sizeof ent[0];
-        for (size_t i = 0; i < n; i++, p += ps) {
-            bool data = (ent[i] & (PM_PRESENT | PM_SWAP)) != 0;
-            if (data && run == 0)
-                run = p;
-            else if (!data && run != 0) {
-                fn(run, p, arg);
-                run = 0;
-            }
-        }
+        for (size_t i = 0; i < n; i++, p += ps)
+            run = run_page(run, p, (ent[i] & (PM_PRESENT | PM_SWAP)) != 0, fn, arg);
     }
     if (run != 0)
         fn(run, hi, arg);
@@ -182,15 +190,8 @@ rt_os_core_scan(uintptr_t lo, uintptr_t hi, void (*fn)(uintptr_t lo, uintptr_t h
             fn(run != 0 ? run : p, hi, arg); // cannot tell: all of the rest
             return;
         }
-        for (size_t i = 0; i < n; i++, p += ps) {
-            bool data = (vec[i] & 1) != 0;
-            if (data && run == 0)
-                run = p;
-            else if (!data && run != 0) {
-                fn(run, p, arg);
-                run = 0;
-            }
-        }
+        for (size_t i = 0; i < n; i++, p += ps)
+            run = run_page(run, p, (vec[i] & 1) != 0, fn, arg);
     }
     if (run != 0)
         fn(run, hi, arg);
