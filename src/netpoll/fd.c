@@ -330,9 +330,10 @@ gort_fd_wait(gort_fd *f, int events)
     if (f->pd) {
         // Level-triggered, as poll(2): a descriptor with unread bytes (or
         // room to write) is ready now, whatever edges were consumed before.
+        // An edge alone proves nothing: it may be stale (the bytes it
+        // announced were read by the caller's own read(2)), so each round
+        // looks with poll(2), and a stale edge only costs one more round.
         while ((e = rt_netpoll_check(f->pd, mode)) == 0) {
-            if (rt_netpoll_take_ready(f->pd, mode))
-                break; // an edge nobody consumed: ready without a look
             int ready = poll_now(f->sysfd, mode);
             if (ready != 0) {
                 if (ready < 0)

@@ -268,16 +268,6 @@ rt_netpoll_check(PollDesc *pd, int mode)
     return checkerr(pd, mode);
 }
 
-bool
-rt_netpoll_take_ready(PollDesc *pd, int mode)
-{
-    uintptr_t w = PD_READY;
-    if ((mode & PD_READ) && atomic_compare_exchange_strong(&pd->rg, &w, PD_NIL))
-        return true;
-    w = PD_READY;
-    return (mode & PD_WRITE) && atomic_compare_exchange_strong(&pd->wg, &w, PD_NIL);
-}
-
 int
 rt_netpoll_reset(PollDesc *pd, int mode)
 {

@@ -82,8 +82,6 @@ void rt_netpoll_free(PollDesc *pd);
 
 // 0, or ECANCELED (closing) / ETIMEDOUT (the deadline of mode has passed).
 int rt_netpoll_check(PollDesc *pd, int mode);
-// Consumes readiness the poller reported for mode and nobody took yet.
-bool rt_netpoll_take_ready(PollDesc *pd, int mode);
 // Before an operation: 0, or ECANCELED / ETIMEDOUT; forgets stale readiness.
 int rt_netpoll_reset(PollDesc *pd, int mode);
 // Parks until pd is ready for mode (PD_READ, PD_WRITE or both: either):

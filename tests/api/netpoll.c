@@ -361,6 +361,20 @@ write_later(void *arg)
     }
 }
 
+typedef struct Waiter {
+    gort_fd *f;
+    gort_chan *done;
+} Waiter;
+
+static void
+wait_read(void *arg)
+{
+    Waiter *pw = arg;
+    CHECK_EQ(gort_fd_wait(pw->f, GORT_READ), 0);
+    int one = 1;
+    gort_chan_send(pw->done, &one);
+}
+
 static void
 test_fd_wait(void)
 {
@@ -391,6 +405,29 @@ test_fd_wait(void)
     gort_fd_set_read_deadline(r, gort_nanotime() + 20 * MS);
     CHECK_EQ(gort_fd_wait(r, GORT_READ), -1);
     CHECK_EQ(gort_errno(), ETIMEDOUT);
+    // A stale edge: the poller reports bytes that the caller then reads
+    // with its own read(2), never waiting. (epoll checks readiness again
+    // when it reports, so only an edge taken before the read is stale.)
+    // A goroutine parked on another pipe keeps a waiter counted, so that the
+    // idle M sleeps in the poller and takes the edge, most often.
+    gort_fd *qr, *qw;
+    mkpipe(&qr, &qw);
+    gort_chan *parked = gort_chan_make(sizeof(int), 1);
+    Waiter *pw = gort_alloc(sizeof *pw);
+    pw->f = qr;
+    pw->done = parked;
+    gort_go(wait_read, pw);
+    CHECK_EQ(gort_fd_write(w, "s", 1), 1);
+    gort_sleep(20 * MS);
+    CHECK_EQ(read(gort_fd_sysfd(r), &b, 1), 1);
+    gort_fd_set_read_deadline(r, gort_nanotime() + 20 * MS);
+    CHECK_EQ(gort_fd_wait(r, GORT_READ), -1);
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK_EQ(gort_fd_write(qw, "q", 1), 1);
+    int v;
+    gort_chan_recv(parked, &v);
+    gort_fd_close(qr);
+    gort_fd_close(qw);
     gort_fd_close(r);
     gort_fd_close(w);
 }
