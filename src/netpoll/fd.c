@@ -330,9 +330,11 @@ gort_fd_wait(gort_fd *f, int events)
     if (f->pd) {
         // Level-triggered, as poll(2): a descriptor with unread bytes (or
         // room to write) is ready now, whatever edges were consumed before.
-        // An edge alone proves nothing: it may be stale (the bytes it
-        // announced were read by the caller's own read(2)), so each round
-        // looks with poll(2), and a stale edge only costs one more round.
+        // An edge left from before the wait proves nothing: the bytes it
+        // announced may have been read by the caller's own read(2). So the
+        // wait looks with poll(2) before it parks, and trusts only an edge
+        // reported while it was parked (one poll(2) a wait, as Go's netFD
+        // has one read(2) that finds EAGAIN).
         while ((e = rt_netpoll_check(f->pd, mode)) == 0) {
             int ready = poll_now(f->sysfd, mode);
             if (ready != 0) {
@@ -340,8 +342,9 @@ gort_fd_wait(gort_fd *f, int events)
                     e = gort_errno();
                 break;
             }
-            e = rt_netpoll_wait(f->pd, mode);
-            if (e)
+            bool fresh;
+            e = rt_netpoll_wait_fresh(f->pd, mode, &fresh);
+            if (e || fresh)
                 break;
         }
     } else if (atomic_load(&f->state) & FD_CLOSED) {

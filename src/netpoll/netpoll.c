@@ -284,6 +284,14 @@ rt_netpoll_reset(PollDesc *pd, int mode)
 int
 rt_netpoll_wait(PollDesc *pd, int mode)
 {
+    bool fresh;
+    return rt_netpoll_wait_fresh(pd, mode, &fresh);
+}
+
+int
+rt_netpoll_wait_fresh(PollDesc *pd, int mode, bool *fresh)
+{
+    *fresh = false;
     int e = checkerr(pd, mode);
     if (e)
         return e;
@@ -320,8 +328,12 @@ rt_netpoll_wait(PollDesc *pd, int mode)
         atomic_store(&pd->dualwait, 0);
     if (old > PD_WAIT)
         rt_throw("runtime: corrupted polldesc");
-    if (old == PD_READY)
+    if (old == PD_READY) {
+        // Reported after PD_WAIT was published, and epoll looks at the
+        // descriptor again when it reports: ready then, not an old edge.
+        *fresh = true;
         return 0;
+    }
     e = checkerr(pd, mode);
     return e; // 0: a spurious wake-up; the caller retries its I/O
 }

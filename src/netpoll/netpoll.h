@@ -87,6 +87,11 @@ int rt_netpoll_reset(PollDesc *pd, int mode);
 // Parks until pd is ready for mode (PD_READ, PD_WRITE or both: either):
 // 0, or ECANCELED (closed) / ETIMEDOUT (deadline). User goroutine only.
 int rt_netpoll_wait(PollDesc *pd, int mode);
+// The same, and *fresh says whether the readiness was reported while this
+// wait was published (so it is current: epoll re-reads the descriptor's
+// state when it reports), rather than left from an edge taken before it
+// began, which may be stale.
+int rt_netpoll_wait_fresh(PollDesc *pd, int mode, bool *fresh);
 // Sets the deadline of the directions in mode (absolute nanotime; 0 clears;
 // one already past expires at once and wakes the waiters).
 void rt_netpoll_set_deadline(PollDesc *pd, int64_t d, int mode);
