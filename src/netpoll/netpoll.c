@@ -21,13 +21,17 @@ enum {
     PDI_WD_EXPIRED = 4,
 };
 
-// A deadline timer: the Timer's arg points here, to find the PollDesc and
-// the seq this arming belongs to.
+// A deadline timer: the Timer's arg points here, to find the PollDesc, the
+// directions it stands for and the seqs this arming belongs to. When both
+// deadlines are the same instant (gort_fd_set_deadline, a server's usual
+// call) the read timer stands for both and the write timer is stopped, as
+// Go's pollDesc does: one timer on the heap a connection, not two.
 typedef struct PDTimer {
-    Timer t;      // [lock: pd->lock] armed and reset under it
-    PollDesc *pd; // [const]
-    uint32_t seq; // [lock: pd->lock] rseq/wseq when armed
-    bool read;    // [const] which direction
+    Timer t;       // [lock: pd->lock] armed and reset under it
+    PollDesc *pd;  // [const]
+    int dirs;      // [lock: pd->lock] PD_READ, PD_WRITE or both
+    uint32_t rseq; // [lock: pd->lock] pd->rseq when armed, if dirs has PD_READ
+    uint32_t wseq; // [lock: pd->lock] pd->wseq when armed, if dirs has PD_WRITE
 } PDTimer;
 
 struct PollDesc {
@@ -129,7 +133,6 @@ pd_alloc(void)
             pd->idx = (b << PD_BLOCK_SHIFT) | i;
             atomic_store_explicit(&pd->fdseq, 1, memory_order_relaxed);
             pd->rt.pd = pd;
-            pd->rt.read = true;
             pd->rt.t.f = deadline_fire;
             pd->rt.t.arg = &pd->rt;
             pd->wt.pd = pd;
@@ -340,15 +343,41 @@ rt_netpoll_wait_fresh(PollDesc *pd, int mode, bool *fresh)
 
 // ---- deadlines -----------------------------------------------------------------
 
+// Readies the waiters a deadline or its change woke (no locks held).
 static void
-arm(PDTimer *pt, int64_t d, uint32_t seq)
+ready_waiters(G *wake[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (wake[i])
+            rt_ready(wake[i], false);
+    if (wake[0] || wake[1] || wake[2])
+        poller_recheck();
+}
+
+static void
+arm(PollDesc *pd, PDTimer *pt, int64_t d, int dirs)
 {
     if (d > 0) {
-        pt->seq = seq;
+        pt->dirs = dirs;
+        pt->rseq = pd->rseq;
+        pt->wseq = pd->wseq;
         rt_timer_reset(&pt->t, d);
     } else {
         rt_timer_del(&pt->t);
     }
+}
+
+// Arms the timers for rd and wd after either changed (pd->lock held).
+static void
+arm_deadlines(PollDesc *pd)
+{
+    if (pd->rd > 0 && pd->rd == pd->wd) {
+        arm(pd, &pd->rt, pd->rd, PD_READ | PD_WRITE);
+        rt_timer_del(&pd->wt.t);
+        return;
+    }
+    arm(pd, &pd->rt, pd->rd, PD_READ);
+    arm(pd, &pd->wt, pd->wd, PD_WRITE);
 }
 
 void
@@ -362,16 +391,19 @@ rt_netpoll_set_deadline(PollDesc *pd, int64_t d, int mode)
     }
     if (d > 0 && d <= rt_nanotime())
         d = -1;
+    bool changed = false;
     if ((mode & PD_READ) && d != pd->rd) {
         pd->rd = d;
         pd->rseq++;
-        arm(&pd->rt, d, pd->rseq);
+        changed = true;
     }
     if ((mode & PD_WRITE) && d != pd->wd) {
         pd->wd = d;
         pd->wseq++;
-        arm(&pd->wt, d, pd->wseq);
+        changed = true;
     }
+    if (changed)
+        arm_deadlines(pd);
     publish_info(pd);
     if (pd->rd < 0)
         wake[0] = unblock(&pd->rg, false);
@@ -381,11 +413,7 @@ rt_netpoll_set_deadline(PollDesc *pd, int64_t d, int mode)
             wake[2] = unblock(&pd->rg, false);
     }
     rt_unlock(&pd->lock);
-    for (int i = 0; i < 3; i++)
-        if (wake[i])
-            rt_ready(wake[i], false);
-    if (wake[0] || wake[1] || wake[2])
-        poller_recheck();
+    ready_waiters(wake);
 }
 
 // A deadline timer fired (g0 or sysmon, no locks held).
@@ -394,28 +422,29 @@ deadline_fire(void *arg, int64_t now)
 {
     PDTimer *pt = arg;
     PollDesc *pd = pt->pd;
-    G *wake = NULL, *wake2 = NULL;
+    G *wake[3] = {NULL, NULL, NULL};
     rt_lock(&pd->lock);
-    int64_t *dp = pt->read ? &pd->rd : &pd->wd;
-    uint32_t seq = pt->read ? pd->rseq : pd->wseq;
-    if (!pd->closing && pt->seq == seq && *dp > 0 && *dp <= now) {
-        *dp = -1;
+    bool rexp = !pd->closing && (pt->dirs & PD_READ) && pt->rseq == pd->rseq && pd->rd > 0 &&
+                pd->rd <= now;
+    bool wexp = !pd->closing && (pt->dirs & PD_WRITE) && pt->wseq == pd->wseq && pd->wd > 0 &&
+                pd->wd <= now;
+    if (rexp)
+        pd->rd = -1;
+    if (wexp)
+        pd->wd = -1;
+    // The state first, then the waiters: a waiter that publishes PD_WAIT
+    // re-checks the state (rt_netpoll_wait).
+    if (rexp || wexp)
         publish_info(pd);
-        if (pt->read) {
-            wake = unblock(&pd->rg, false);
-        } else {
-            wake = unblock(&pd->wg, false);
-            if (atomic_load(&pd->dualwait))
-                wake2 = unblock(&pd->rg, false);
-        }
+    if (rexp)
+        wake[0] = unblock(&pd->rg, false);
+    if (wexp) {
+        wake[1] = unblock(&pd->wg, false);
+        if (atomic_load(&pd->dualwait) && wake[0] == NULL)
+            wake[2] = unblock(&pd->rg, false);
     }
     rt_unlock(&pd->lock);
-    if (wake)
-        rt_ready(wake, false);
-    if (wake2)
-        rt_ready(wake2, false);
-    if (wake || wake2)
-        poller_recheck();
+    ready_waiters(wake);
 }
 
 void

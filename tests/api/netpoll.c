@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -308,6 +309,62 @@ test_deadline_cancel_parked(void)
     finish_parked(pw, ETIMEDOUT);
     gort_fd_close(r);
     gort_fd_close(w);
+}
+// Reads what f holds, without parking.
+static void
+drain(gort_fd *f)
+{
+    char buf[65536];
+    while (read(gort_fd_sysfd(f), buf, sizeof buf) > 0) {
+    }
+}
+
+// One instant for both directions (gort_fd_set_deadline) is kept on one
+// timer; it must still end both waits, and moving or clearing one
+// direction afterwards must leave the other as it was.
+static void
+test_deadline_shared(void)
+{
+    int sv[2];
+    CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    gort_fd *a = gort_fd_open(sv[0]), *b = gort_fd_open(sv[1]);
+    CHECK(a != NULL && b != NULL);
+    int64_t t0 = gort_nanotime();
+    CHECK_EQ(gort_fd_set_deadline(a, t0 + 50 * MS), 0);
+    Parked *rd = start_parked(a, 0);
+    Parked *wr = start_parked(a, 1); // fills the socket, then parks
+    finish_parked(rd, ETIMEDOUT);
+    finish_parked(wr, ETIMEDOUT);
+    CHECK(gort_nanotime() >= t0 + 50 * MS);
+    drain(b);
+    // Shared, then the read deadline moved: only the read expires.
+    CHECK_EQ(gort_fd_set_deadline(a, gort_nanotime() + 600 * SEC), 0);
+    CHECK_EQ(gort_fd_set_read_deadline(a, gort_nanotime() + 20 * MS), 0);
+    char c;
+    CHECK_EQ(gort_fd_read(a, &c, 1), -1);
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK_EQ(gort_fd_wait(a, GORT_WRITE), 0); // the write deadline is still ahead
+    CHECK_EQ(gort_fd_write(a, "x", 1), 1);
+    drain(b);
+    // Shared, then the write deadline cleared: the read still expires.
+    CHECK_EQ(gort_fd_set_deadline(a, gort_nanotime() + 20 * MS), 0);
+    CHECK_EQ(gort_fd_set_write_deadline(a, 0), 0);
+    CHECK_EQ(gort_fd_read(a, &c, 1), -1);
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    CHECK_EQ(gort_fd_write(a, "y", 1), 1);
+    // Shared, then the read deadline cleared: a parked write still expires.
+    CHECK_EQ(gort_fd_set_deadline(a, gort_nanotime() + 20 * MS), 0);
+    CHECK_EQ(gort_fd_set_read_deadline(a, 0), 0);
+    wr = start_parked(a, 1);
+    finish_parked(wr, ETIMEDOUT);
+    CHECK_EQ(gort_fd_wait(b, GORT_READ), 0);
+    drain(b);
+    CHECK_EQ(gort_fd_set_deadline(a, gort_nanotime() + 600 * SEC), 0);
+    CHECK_EQ(gort_fd_write(b, "z", 1), 1);
+    CHECK_EQ(gort_fd_read(a, &c, 1), 1);
+    CHECK_EQ(c, 'z');
+    gort_fd_close(a);
+    gort_fd_close(b);
 }
 
 // Closing wakes parked reads, writes and waits with ECANCELED.
@@ -638,6 +695,7 @@ main(void)
     RUN(test_deadline_expires);
     RUN(test_deadline_extend);
     RUN(test_deadline_cancel_parked);
+    RUN(test_deadline_shared);
     RUN(test_close_parked);
     RUN(test_fd_wait);
     RUN(test_wait_fd);
