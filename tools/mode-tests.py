@@ -92,15 +92,20 @@ def main():
             rc, out = p.returncode, p.stdout + p.stderr
         except subprocess.TimeoutExpired:
             rc, out = -1, f"timed out after {timeout:.0f} s"
-        return t["name"], rc, out, time.monotonic() - t0
+        skip_rc = props.get("SKIP_RETURN_CODE")
+        return (t["name"], rc, out, time.monotonic() - t0,
+                int(skip_rc) if skip_rc is not None else None)
 
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2) as ex:
-        for tname, rc, out, secs in ex.map(run, tests):
-            ok = rc == 0
+        for tname, rc, out, secs, skip_rc in ex.map(run, tests):
+            skipped = skip_rc is not None and rc == skip_rc
+            ok = rc == 0 or skipped
             failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'}  {tname:40} {secs:6.1f} s"
+            print(f"{'skip' if skipped else 'ok  ' if ok else 'FAIL'}  {tname:40} {secs:6.1f} s"
                   + ("" if ok else f"  (status {rc})"), flush=True)
+            if skipped:
+                print("    " + (out.strip().splitlines() or ["(no reason given)"])[-1])
             if not ok:
                 print(out[-6000:])
     print(f"{name}: {len(tests) - failed} passed, {failed} failed")

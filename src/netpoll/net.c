@@ -15,7 +15,17 @@
 // caller. dial is Go's: a non-blocking connect, on EINPROGRESS a wait for
 // writability bounded by the dial deadline (the write deadline while it
 // waits), then SO_ERROR; each resolved address in turn, the last error
-// reported. TCP connections get TCP_NODELAY, as Go's do.
+// reported, each given its share of the time left (at least 2 s, Go's
+// partialDeadline). TCP connections get TCP_NODELAY, as Go's do.
+//
+// Happy eyeballs (RFC 6555, Go's dialParallel): when "tcp" resolves a name
+// to both families, the addresses of the first one's family are the
+// primaries, the others the fallbacks. A goroutine dials the primaries in
+// turn; if it has not connected after 300 ms, or failed before, a second
+// one dials the fallbacks beside it. The first to connect takes the race
+// and cancels the other's connect in progress (its write deadline moved
+// into the past); a loser that connects anyway closes its socket. When both
+// fail, the primaries' error is reported.
 #include "netpoll/fd.h"
 
 #include <arpa/inet.h>
@@ -331,7 +341,8 @@ gort_accept(gort_fd *l)
 
 // ---- dial -------------------------------------------------------------------------
 
-// Connects f to a; 0 or an errno value.
+// Connects f to a; 0 or an errno value. The caller has set f's write
+// deadline to deadline (the wait is bounded by it); it is cleared on success.
 static int
 connect_fd(gort_fd *f, Addr *a, int64_t deadline)
 {
@@ -346,8 +357,6 @@ connect_fd(gort_fd *f, Addr *a, int64_t deadline)
         return e;
     if (f->pd == NULL)
         return e;
-    if (deadline != 0)
-        rt_netpoll_set_deadline(f->pd, deadline, PD_WRITE);
     if (!rt_fd_acquire(f, false))
         return gort_errno();
     for (;;) {
@@ -384,6 +393,178 @@ connect_fd(gort_fd *f, Addr *a, int64_t deadline)
     return e;
 }
 
+enum {
+    FALLBACK_DELAY_NS = 300 * 1000 * 1000, // Go's Dialer.FallbackDelay default
+    PARTIAL_MIN_NS = 2000LL * 1000 * 1000, // Go's saneMinimum
+};
+
+// The deadline for one of left addresses: an equal share of the time to
+// deadline, but at least PARTIAL_MIN_NS (or all of it, if less is left).
+static int64_t
+partial_deadline(int64_t now, int64_t deadline, int left)
+{
+    if (deadline == 0)
+        return 0;
+    int64_t remain = deadline - now;
+    int64_t share = remain / left;
+    if (share < PARTIAL_MIN_NS)
+        share = remain < PARTIAL_MIN_NS ? remain : PARTIAL_MIN_NS;
+    return now + share;
+}
+
+// Two dialers racing (see the overview). Allocated in the collected heap:
+// the racers' goroutines reach it through their arguments.
+typedef struct DialRace {
+    gort_mutex mu;
+    bool won;           // [lock: mu] a racer connected and took the race
+    gort_fd *cur[2];    // [lock: mu] each racer's socket while it connects
+    gort_chan *results; // [const] cap 2, DialResult: every racer sends one
+} DialRace;
+
+typedef struct DialResult {
+    gort_fd *f; // the winner's connection, or NULL
+    int err;    // when f is NULL: the racer's error
+    int idx;    // 0 primaries, 1 fallbacks
+} DialResult;
+
+typedef struct Racer {
+    DialRace *race; // [const]
+    int idx;        // [const]
+    int n;          // [const]
+    int net;        // [const]
+    int64_t deadline;
+    Addr addrs[MAX_ADDRS];
+} Racer;
+
+// Dials a[0..n) in turn; the connection, or NULL with *err set. In a race
+// (race != NULL, idx its side) it stops once the other side has won.
+static gort_fd *
+dial_serial(int net, Addr *a, int n, int64_t deadline, DialRace *race, int idx, int *err)
+{
+    int e = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t now = rt_nanotime();
+        if (deadline != 0 && deadline <= now) {
+            e = ETIMEDOUT;
+            break;
+        }
+        int s = new_socket(a[i].sa.ss_family);
+        if (s < 0) {
+            e = gort_errno();
+            continue;
+        }
+        if (net != NET_UNIX)
+            set_nodelay(s);
+        gort_fd *f = rt_fd_new(s, true);
+        if (f == NULL) {
+            e = gort_errno();
+            close(s);
+            continue;
+        }
+        // Before the socket is published to the other racer, whose cancel
+        // (a deadline in the past) this must not overwrite.
+        int64_t pdl = partial_deadline(now, deadline, n - i);
+        if (pdl != 0 && f->pd)
+            rt_netpoll_set_deadline(f->pd, pdl, PD_WRITE);
+        if (race) {
+            gort_mutex_lock(&race->mu);
+            bool lost = race->won;
+            if (!lost)
+                race->cur[idx] = f;
+            gort_mutex_unlock(&race->mu);
+            if (lost) {
+                gort_fd_close(f);
+                e = ECANCELED;
+                break;
+            }
+        }
+        e = connect_fd(f, &a[i], pdl);
+        if (race) {
+            gort_mutex_lock(&race->mu);
+            race->cur[idx] = NULL;
+            bool lost = race->won;
+            if (e == 0 && !lost) {
+                race->won = true;
+                gort_fd *other = race->cur[1 - idx];
+                if (other)
+                    gort_fd_set_write_deadline(other, 1); // long past: its wait ends
+            }
+            gort_mutex_unlock(&race->mu);
+            if (lost) {
+                gort_fd_close(f);
+                e = ECANCELED;
+                break;
+            }
+        }
+        if (e == 0)
+            return f;
+        gort_fd_close(f);
+    }
+    *err = e;
+    return NULL;
+}
+
+static void
+racer_main(void *arg)
+{
+    Racer *r = arg;
+    DialResult res = {.idx = r->idx};
+    res.f = dial_serial(r->net, r->addrs, r->n, r->deadline, r->race, r->idx, &res.err);
+    gort_chan_send(r->race->results, &res); // cap 2: never blocks
+}
+
+static void
+start_racer(DialRace *race, int idx, int net, const Addr *a, int n, int64_t deadline)
+{
+    Racer *r = gort_alloc(sizeof *r);
+    r->race = race;
+    r->idx = idx;
+    r->n = n;
+    r->net = net;
+    r->deadline = deadline;
+    memcpy(r->addrs, a, (size_t)n * sizeof *a);
+    gort_go(racer_main, r);
+}
+
+// Races the primaries against the fallbacks (the overview's happy eyeballs).
+static gort_fd *
+dial_parallel(int net, const Addr *prim, int np, const Addr *fb, int nf, int64_t deadline, int *err)
+{
+    DialRace *race = gort_alloc(sizeof *race);
+    race->results = gort_chan_make(sizeof(DialResult), 2);
+    start_racer(race, 0, net, prim, np, deadline);
+    gort_chan *delay = gort_after(FALLBACK_DELAY_NS);
+    bool fb_started = false;
+    int pending = 1, perr = 0, ferr = 0;
+    for (;;) {
+        DialResult res;
+        int64_t fired;
+        gort_case cases[2] = {
+                {.chan = race->results, .dir = GORT_RECV, .elem = &res},
+                {.chan = fb_started ? NULL : delay, .dir = GORT_RECV, .elem = &fired},
+        };
+        int k = gort_select(cases, 2, true);
+        if (k == 0) {
+            pending--;
+            if (res.f)
+                return res.f; // it took the race; the other stops or closes its own
+            if (res.idx == 0)
+                perr = res.err;
+            else
+                ferr = res.err;
+        }
+        if (!fb_started) { // the delay ran out, or the primaries failed first
+            fb_started = true;
+            pending++;
+            start_racer(race, 1, net, fb, nf, deadline);
+        }
+        if (pending == 0) {
+            *err = perr ? perr : ferr;
+            return NULL;
+        }
+    }
+}
+
 gort_fd *
 gort_dial(const char *network, const char *address, int64_t deadline)
 {
@@ -402,31 +583,20 @@ gort_dial(const char *network, const char *address, int64_t deadline)
         rt_errno_set(e);
         return NULL;
     }
+    // The primaries: the first address's family; the fallbacks: the other.
+    Addr prim[MAX_ADDRS], fb[MAX_ADDRS];
+    int np = 0, nf = 0;
     for (int i = 0; i < n; i++) {
-        if (deadline != 0 && deadline <= rt_nanotime()) {
-            e = ETIMEDOUT;
-            break;
-        }
-        int s = new_socket(a[i].sa.ss_family);
-        if (s < 0) {
-            e = gort_errno();
-            continue;
-        }
-        if (net != NET_UNIX)
-            set_nodelay(s);
-        gort_fd *f = rt_fd_new(s, true);
-        if (f == NULL) {
-            e = gort_errno();
-            close(s);
-            continue;
-        }
-        e = connect_fd(f, &a[i], deadline);
-        if (e == 0)
-            return f;
-        gort_fd_close(f);
+        if (a[i].sa.ss_family == a[0].sa.ss_family)
+            prim[np++] = a[i];
+        else
+            fb[nf++] = a[i];
     }
-    rt_errno_set(e);
-    return NULL;
+    gort_fd *f = net == NET_TCP && nf > 0 ? dial_parallel(net, prim, np, fb, nf, deadline, &e)
+                                          : dial_serial(net, a, n, deadline, NULL, 0, &e);
+    if (f == NULL)
+        rt_errno_set(e);
+    return f;
 }
 
 // ---- addresses --------------------------------------------------------------------
