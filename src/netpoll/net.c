@@ -255,29 +255,33 @@ listen_on(Addr *a, bool dualstack, bool reuse)
     return s;
 }
 
+// Parses network and address into *net and a[0..*n) (listen: the address
+// to listen on rather than to dial). 0, or an errno value.
+static int
+resolve(const char *network, const char *address, bool listen, int *net, Addr *a, int *n)
+{
+    *net = parse_network(network);
+    *n = 1;
+    if (*net == 0 || address == NULL)
+        return EINVAL;
+    if (*net == NET_UNIX)
+        return unix_addr(address, &a[0]);
+    return tcp_addrs(*net, address, listen, a, n);
+}
+
 gort_fd *
 gort_listen(const char *network, const char *address)
 {
-    int net = parse_network(network);
-    if (net == 0 || address == NULL) {
-        rt_errno_set(EINVAL);
+    Addr a[MAX_ADDRS];
+    int net, n, s;
+    int e = resolve(network, address, true, &net, a, &n);
+    if (e) {
+        rt_errno_set(e);
         return NULL;
     }
-    Addr a[MAX_ADDRS];
-    int n = 1, s;
     if (net == NET_UNIX) {
-        int e = unix_addr(address, &a[0]);
-        if (e) {
-            rt_errno_set(e);
-            return NULL;
-        }
         s = listen_on(&a[0], false, false);
     } else {
-        int e = tcp_addrs(net, address, true, a, &n);
-        if (e) {
-            rt_errno_set(e);
-            return NULL;
-        }
         bool wildcard6 = net == NET_TCP && a[0].sa.ss_family == AF_INET6 &&
                          IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&a[0].sa)->sin6_addr);
         s = listen_on(&a[0], wildcard6, true);
@@ -291,7 +295,7 @@ gort_listen(const char *network, const char *address)
         return NULL;
     gort_fd *f = rt_fd_new(s, true);
     if (f == NULL) {
-        int e = gort_errno();
+        e = gort_errno();
         close(s);
         rt_errno_set(e);
         return NULL;
@@ -428,13 +432,45 @@ typedef struct DialResult {
 } DialResult;
 
 typedef struct Racer {
-    DialRace *race; // [const]
-    int idx;        // [const]
-    int n;          // [const]
-    int net;        // [const]
-    int64_t deadline;
-    Addr addrs[MAX_ADDRS];
+    DialRace *race;        // [const]
+    int idx;               // [const]
+    int n;                 // [const]
+    int net;               // [const]
+    int64_t deadline;      // [const]
+    Addr addrs[MAX_ADDRS]; // [const]
 } Racer;
+
+// Before side idx connects f: whether the other side has won already;
+// else f is published, for the other side to cancel.
+static bool
+race_lost(DialRace *race, int idx, gort_fd *f)
+{
+    gort_mutex_lock(&race->mu);
+    bool lost = race->won;
+    if (!lost)
+        race->cur[idx] = f;
+    gort_mutex_unlock(&race->mu);
+    return lost;
+}
+
+// After side idx's connect ended (connected or not): whether the other side
+// had won meanwhile. A connection that wins cancels the other side's
+// connect in progress.
+static bool
+race_ended(DialRace *race, int idx, bool connected)
+{
+    gort_mutex_lock(&race->mu);
+    race->cur[idx] = NULL;
+    bool lost = race->won;
+    if (connected && !lost) {
+        race->won = true;
+        gort_fd *other = race->cur[1 - idx];
+        if (other)
+            gort_fd_set_write_deadline(other, 1); // long past: its wait ends
+    }
+    gort_mutex_unlock(&race->mu);
+    return lost;
+}
 
 // Dials a[0..n) in turn; the connection, or NULL with *err set. In a race
 // (race != NULL, idx its side) it stops once the other side has won.
@@ -466,35 +502,16 @@ dial_serial(int net, Addr *a, int n, int64_t deadline, DialRace *race, int idx, 
         int64_t pdl = partial_deadline(now, deadline, n - i);
         if (pdl != 0 && f->pd)
             rt_netpoll_set_deadline(f->pd, pdl, PD_WRITE);
-        if (race) {
-            gort_mutex_lock(&race->mu);
-            bool lost = race->won;
-            if (!lost)
-                race->cur[idx] = f;
-            gort_mutex_unlock(&race->mu);
-            if (lost) {
-                gort_fd_close(f);
-                e = ECANCELED;
-                break;
-            }
+        if (race && race_lost(race, idx, f)) {
+            gort_fd_close(f);
+            e = ECANCELED;
+            break;
         }
         e = connect_fd(f, &a[i], pdl);
-        if (race) {
-            gort_mutex_lock(&race->mu);
-            race->cur[idx] = NULL;
-            bool lost = race->won;
-            if (e == 0 && !lost) {
-                race->won = true;
-                gort_fd *other = race->cur[1 - idx];
-                if (other)
-                    gort_fd_set_write_deadline(other, 1); // long past: its wait ends
-            }
-            gort_mutex_unlock(&race->mu);
-            if (lost) {
-                gort_fd_close(f);
-                e = ECANCELED;
-                break;
-            }
+        if (race && race_ended(race, idx, e == 0)) {
+            gort_fd_close(f);
+            e = ECANCELED;
+            break;
         }
         if (e == 0)
             return f;
@@ -568,17 +585,9 @@ dial_parallel(int net, const Addr *prim, int np, const Addr *fb, int nf, int64_t
 gort_fd *
 gort_dial(const char *network, const char *address, int64_t deadline)
 {
-    int net = parse_network(network);
-    if (net == 0 || address == NULL) {
-        rt_errno_set(EINVAL);
-        return NULL;
-    }
     Addr a[MAX_ADDRS];
-    int n = 1, e;
-    if (net == NET_UNIX)
-        e = unix_addr(address, &a[0]);
-    else
-        e = tcp_addrs(net, address, false, a, &n);
+    int net, n;
+    int e = resolve(network, address, false, &net, a, &n);
     if (e) {
         rt_errno_set(e);
         return NULL;

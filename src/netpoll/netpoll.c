@@ -343,6 +343,21 @@ rt_netpoll_wait_fresh(PollDesc *pd, int mode, bool *fresh)
 
 // ---- deadlines -----------------------------------------------------------------
 
+// Takes the waiters of the expired directions into wake (pd->lock held,
+// the expired state published): the reader, the writer, and a reader that
+// also waits for writability (dualwait) when the write side expired.
+static void
+unblock_expired(PollDesc *pd, bool r, bool w, G *wake[3])
+{
+    if (r)
+        wake[0] = unblock(&pd->rg, false);
+    if (w) {
+        wake[1] = unblock(&pd->wg, false);
+        if (atomic_load(&pd->dualwait) && wake[0] == NULL)
+            wake[2] = unblock(&pd->rg, false);
+    }
+}
+
 // Readies the waiters a deadline or its change woke (no locks held).
 static void
 ready_waiters(G *wake[3])
@@ -405,13 +420,7 @@ rt_netpoll_set_deadline(PollDesc *pd, int64_t d, int mode)
     if (changed)
         arm_deadlines(pd);
     publish_info(pd);
-    if (pd->rd < 0)
-        wake[0] = unblock(&pd->rg, false);
-    if (pd->wd < 0) {
-        wake[1] = unblock(&pd->wg, false);
-        if (atomic_load(&pd->dualwait) && wake[0] == NULL)
-            wake[2] = unblock(&pd->rg, false);
-    }
+    unblock_expired(pd, pd->rd < 0, pd->wd < 0, wake);
     rt_unlock(&pd->lock);
     ready_waiters(wake);
 }
@@ -424,10 +433,10 @@ deadline_fire(void *arg, int64_t now)
     PollDesc *pd = pt->pd;
     G *wake[3] = {NULL, NULL, NULL};
     rt_lock(&pd->lock);
-    bool rexp = !pd->closing && (pt->dirs & PD_READ) && pt->rseq == pd->rseq && pd->rd > 0 &&
-                pd->rd <= now;
-    bool wexp = !pd->closing && (pt->dirs & PD_WRITE) && pt->wseq == pd->wseq && pd->wd > 0 &&
-                pd->wd <= now;
+    bool live = !pd->closing;
+    bool rexp = live && (pt->dirs & PD_READ) && pt->rseq == pd->rseq && pd->rd > 0 && pd->rd <= now;
+    bool wexp =
+            live && (pt->dirs & PD_WRITE) && pt->wseq == pd->wseq && pd->wd > 0 && pd->wd <= now;
     if (rexp)
         pd->rd = -1;
     if (wexp)
@@ -436,13 +445,7 @@ deadline_fire(void *arg, int64_t now)
     // re-checks the state (rt_netpoll_wait).
     if (rexp || wexp)
         publish_info(pd);
-    if (rexp)
-        wake[0] = unblock(&pd->rg, false);
-    if (wexp) {
-        wake[1] = unblock(&pd->wg, false);
-        if (atomic_load(&pd->dualwait) && wake[0] == NULL)
-            wake[2] = unblock(&pd->rg, false);
-    }
+    unblock_expired(pd, rexp, wexp, wake);
     rt_unlock(&pd->lock);
     ready_waiters(wake);
 }
