@@ -10,9 +10,10 @@
 // calls, no callbacks; bench/go/echo.go is its Go twin. Each goroutine
 // borrows a 4 KiB buffer from a pool, reads what the socket holds (a
 // non-blocking read on gort_fd_sysfd), writes it back and returns the
-// buffer; when the read finds nothing (EAGAIN) it parks in gort_fd_wait
-// until the poller says bytes came. So an idle connection costs a parked goroutine (about one page of
-// stack) and no buffer, where the Go twin keeps its 4 KiB buffer: 10,000
+// buffer; when the read finds nothing (EAGAIN) it parks in
+// gort_fd_wait_eagain until the poller says bytes came. So an idle
+// connection costs a parked goroutine (about one page of stack) and no
+// buffer, where the Go twin keeps its 4 KiB buffer: 10,000
 // idle connections are 10,000 parked goroutines on GOMAXPROCS threads.
 //
 // The line client reads stdin with fgets, which blocks in the kernel: the
@@ -74,8 +75,9 @@ serve_conn(void *arg)
         if (n < 0 && e == EINTR)
             continue;
         // Nothing to read: park until the poller says bytes came (the
-        // edge-triggered poller's rule, and Go's: wait only after EAGAIN).
-        if (n < 0 && e == EAGAIN && gort_fd_wait(c, GORT_READ) == 0)
+        // edge-triggered poller's rule, and Go's: wait only after EAGAIN,
+        // and then without a look of its own).
+        if (n < 0 && e == EAGAIN && gort_fd_wait_eagain(c, GORT_READ) == 0)
             continue;
         break; // end of file, an error, or the write failed
     }

@@ -206,9 +206,13 @@ GORT_API ssize_t gort_fd_read(gort_fd *f, void *buf, size_t n);        /* parks 
 GORT_API ssize_t gort_fd_write(gort_fd *f, const void *buf, size_t n); /* parks until all n are
                                            written; after a partial write and an error, the
                                            count written with errno set; -1 if none */
-GORT_API int gort_fd_wait(gort_fd *f, int events); /* GORT_READ | GORT_WRITE: parks until
+GORT_API int gort_fd_wait(gort_fd *f, int events);        /* GORT_READ | GORT_WRITE: parks until
                                            ready, then 0; may wake early (on EAGAIN, wait
                                            again); deadlines apply per direction */
+GORT_API int gort_fd_wait_eagain(gort_fd *f, int events); /* gort_fd_wait for a caller whose
+                                           own read or write on gort_fd_sysfd(f) just failed
+                                           with EAGAIN in that direction: parks without
+                                           looking first (one poll(2) fewer) */
 GORT_API int gort_wait_fd(int fd, int events, int64_t deadline); /* a descriptor the caller
                                            keeps: the ready events (> 0), or -1 with ETIMEDOUT
                                            at the deadline (0: none) or EBADF; fd is not kept

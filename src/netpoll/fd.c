@@ -312,8 +312,10 @@ gort_fd_write(gort_fd *f, const void *buf, size_t n)
     return (ssize_t)done;
 }
 
-int
-gort_fd_wait(gort_fd *f, int events)
+// fd_wait is gort_fd_wait (look: true) and gort_fd_wait_eagain (look:
+// false, the caller's own read or write just found EAGAIN).
+static int
+fd_wait(gort_fd *f, int events, bool look)
 {
     int mode = events & (GORT_READ | GORT_WRITE);
     if (mode == 0) {
@@ -327,7 +329,13 @@ gort_fd_wait(gort_fd *f, int events)
     if (mode & GORT_WRITE)
         rt_semacquire(&f->wsema, false, WAIT_IO);
     int e = 0;
-    if (f->pd) {
+    if (f->pd && !look) {
+        // EAGAIN came after any edge the poller reported for bytes read since,
+        // so the next edge is news: park on it as gort_fd_read does. An edge
+        // left from before may end the wait at once (an early wake-up: the
+        // caller's read finds EAGAIN again and waits again).
+        e = rt_netpoll_wait(f->pd, mode);
+    } else if (f->pd) {
         // Level-triggered, as poll(2): a descriptor with unread bytes (or
         // room to write) is ready now, whatever edges were consumed before.
         // An edge left from before the wait proves nothing: the bytes it
@@ -360,6 +368,18 @@ gort_fd_wait(gort_fd *f, int events)
         return -1;
     }
     return 0;
+}
+
+int
+gort_fd_wait(gort_fd *f, int events)
+{
+    return fd_wait(f, events, true);
+}
+
+int
+gort_fd_wait_eagain(gort_fd *f, int events)
+{
+    return fd_wait(f, events, false);
 }
 
 // ---- deadlines ------------------------------------------------------------------

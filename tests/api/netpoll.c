@@ -265,8 +265,12 @@ parked_op(void *arg)
         while ((n = gort_fd_write(p->f, buf, sizeof buf)) == (ssize_t)sizeof buf) {
         }
         p->ret = n;
-    } else {
+    } else if (p->op == 2) {
         p->ret = gort_fd_wait(p->f, GORT_READ);
+    } else {
+        CHECK_EQ(read(gort_fd_sysfd(p->f), buf, sizeof buf), -1);
+        CHECK_EQ(errno, EAGAIN);
+        p->ret = gort_fd_wait_eagain(p->f, GORT_READ);
     }
     p->err = gort_errno();
     int one = 1;
@@ -392,6 +396,14 @@ test_close_parked(void)
     finish_parked(pwait, ECANCELED);
     CHECK_EQ(pwait->ret, -1);
     gort_fd_close(w3);
+
+    gort_fd *r4, *w4;
+    mkpipe(&r4, &w4);
+    Parked *pagain = start_parked(r4, 3);
+    CHECK_EQ(gort_fd_close(r4), 0);
+    finish_parked(pagain, ECANCELED);
+    CHECK_EQ(pagain->ret, -1);
+    gort_fd_close(w4);
     gort_fd_close(w);
 }
 
@@ -485,6 +497,68 @@ test_fd_wait(void)
     gort_chan_recv(parked, &v);
     gort_fd_close(qr);
     gort_fd_close(qw);
+    gort_fd_close(r);
+    gort_fd_close(w);
+}
+
+// gort_fd_wait_eagain, the wait after the caller's own read found EAGAIN:
+// it parks until bytes come, without a look first. An edge left from
+// before may end it early; then the read finds EAGAIN and it waits again,
+// the loop every caller writes.
+static ssize_t
+read_after_eagain(gort_fd *r, char *p, size_t n)
+{
+    for (;;) {
+        ssize_t k = read(gort_fd_sysfd(r), p, n);
+        if (k >= 0 || errno != EAGAIN)
+            return k;
+        if (gort_fd_wait_eagain(r, GORT_READ) < 0)
+            return -1;
+    }
+}
+
+static void
+test_fd_wait_eagain(void)
+{
+    gort_fd *r, *w;
+    mkpipe(&r, &w);
+    CHECK_EQ(gort_fd_wait_eagain(r, 0), -1);
+    CHECK_EQ(gort_errno(), EINVAL);
+    Later *l = gort_alloc(sizeof *l);
+    l->f = w;
+    l->done = gort_chan_make(sizeof(int), 1);
+    int v;
+    for (int i = 0; i < 20; i++) { // bytes that come while it is parked
+        gort_go(write_later, l);
+        char b = 0;
+        CHECK_EQ(read_after_eagain(r, &b, 1), 1);
+        CHECK_EQ(b, 'k');
+        gort_chan_recv(l->done, &v);
+    }
+    // The deadline ends it, through any early wake-ups.
+    gort_fd_set_read_deadline(r, gort_nanotime() + 20 * MS);
+    char b;
+    CHECK_EQ(read_after_eagain(r, &b, 1), -1);
+    CHECK_EQ(gort_errno(), ETIMEDOUT);
+    gort_fd_set_read_deadline(r, 0);
+    // The write direction: a full pipe parks until the reader makes room.
+    char big[65536];
+    memset(big, 'w', sizeof big);
+    while (write(gort_fd_sysfd(w), big, sizeof big) > 0) {
+    }
+    CHECK_EQ(errno, EAGAIN);
+    Parked *pr = gort_alloc(sizeof *pr);
+    pr->f = r;
+    pr->op = 0;
+    pr->done = gort_chan_make(sizeof(int), 1);
+    gort_go(parked_op, pr); // reads 64 KiB: room for the writer
+    int ret;
+    while ((ret = gort_fd_wait_eagain(w, GORT_WRITE)) == 0 && write(gort_fd_sysfd(w), "x", 1) < 0 &&
+           errno == EAGAIN) {
+    }
+    CHECK_EQ(ret, 0);
+    gort_chan_recv(pr->done, &v);
+    CHECK(pr->ret > 0);
     gort_fd_close(r);
     gort_fd_close(w);
 }
@@ -698,6 +772,7 @@ main(void)
     RUN(test_deadline_shared);
     RUN(test_close_parked);
     RUN(test_fd_wait);
+    RUN(test_fd_wait_eagain);
     RUN(test_wait_fd);
     RUN(test_regular_file);
     RUN(test_gc_parked);
