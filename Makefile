@@ -19,7 +19,8 @@ DEMO_GODEBUG ?= boottrace=1,schedtrace=100
 # Every package the build, the tests and the tools take something from (tools/check-deps.sh
 # runs this recipe with stand-ins in `make check`): gcc brings libasan/libubsan (asan, ubsan
 # presets); libclang-rt-14-dev is clang's sanitizer runtimes (tsan preset; clang only
-# recommends it); valgrind also gives the client-request headers the runtime is built with;
+# recommends it); valgrind runs the valgrind stage (the runtime issues its client requests
+# itself and needs no valgrind header);
 # clang-format is version 14 (tools/check-format.sh is pinned to it); time is GNU time
 # (bench/run.py); wrk and gdb are for the tools that drive and inspect programs.
 DEB_PACKAGES := cmake make gcc clang libclang-rt-14-dev clang-format valgrind pkg-config \

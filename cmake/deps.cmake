@@ -2,9 +2,10 @@
 # that a missing one stops the configure with the package to install (the
 # Makefile's DEB_PACKAGES lists them all; `make deps` installs them).
 #
-# Included twice: before project() (GORT_DEPS_STAGE "pre") for the sanitizer
+# Included before project() (GORT_DEPS_STAGE "pre") for the sanitizer
 # runtimes, which project()'s own compiler test would otherwise trip over with
-# "compiler cannot create executables"; after it ("post") for the headers.
+# "compiler cannot create executables". No header is needed from a package:
+# the runtime issues valgrind's client requests itself (src/sanitize.h).
 # Optional tools (python3, GNU time, Go) are found where their tests are
 # declared, and those tests are skipped with the reason when one is absent.
 
@@ -58,16 +59,4 @@ if(GORT_DEPS_STAGE STREQUAL "pre")
       endif()
     endforeach()
   endif()
-else()
-  # valgrind's client requests (stack registration, marking scanned words
-  # defined): the runtime always builds them in, so a program runs correctly
-  # under valgrind whether or not the package was there at build time.
-  include(CheckIncludeFile)
-  foreach(h valgrind/valgrind.h valgrind/memcheck.h)
-    string(MAKE_C_IDENTIFIER "GORT_HAVE_${h}" _var)
-    check_include_file(${h} ${_var})
-    if(NOT ${_var})
-      gort_require_package("<${h}>" valgrind)
-    endif()
-  endforeach()
 endif()

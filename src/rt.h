@@ -52,28 +52,6 @@
             rt_throw("assertion failed: " #x);                                                     \
     } while (0)
 
-// Sanitizer detection: fiber annotations are compiled in only where needed.
-#if defined(__SANITIZE_ADDRESS__)
-#define RT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RT_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define RT_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define RT_TSAN 1
-#endif
-#endif
-#ifndef RT_ASAN
-#define RT_ASAN 0
-#endif
-#ifndef RT_TSAN
-#define RT_TSAN 0
-#endif
-
 typedef struct G G;
 typedef struct M M;
 typedef struct P P;

@@ -28,13 +28,10 @@
 // else in `work` is [stw]: written by the starter with the world stopped,
 // read by the workers between the futex wake-up and their done count.
 #include "gc/gc.h"
+#include "sanitize.h"
 #include "time/timer.h"
 
 #include <string.h>
-
-// Always built in: cmake/deps.cmake requires the valgrind package.
-#include <valgrind/memcheck.h>
-#define GC_VALGRIND 1
 
 enum {
     MARK_DEBUG = 0,
@@ -90,10 +87,8 @@ typedef struct Worker {
 // Below this live heap, sweeping is left to the allocators (see rt_gc_cycle's end).
 enum { BGSWEEP_MIN_HEAP = 32 << 20 };
 
-#if GC_VALGRIND
 // Set once at the first collection: running under valgrind's memcheck.
 static bool gc_under_valgrind;
-#endif
 
 // How a scan marks (a compile-time argument of the scanning loops, so each
 // mode gets its own copy of them):
@@ -660,19 +655,17 @@ scan_words(GCWork *w, uintptr_t lo, uintptr_t hi, const enum MarkMode mode)
     _Atomic(HeapArena *) *const arenas = rt_mheap.arenas;
     const uint32_t fresh = work.fresh;
     lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-#if GC_VALGRIND
     if (rt_unlikely(gc_under_valgrind)) {
         // Conservative scanning reads stack words nobody initialised; tell
         // memcheck each word is a defined value, or the taint of a garbage
         // word would flow into the mark bits and every later use of them.
         for (const uintptr_t *q = (const uintptr_t *)lo; (uintptr_t)(q + 1) <= hi; q++) {
             volatile uintptr_t v = *q;
-            VALGRIND_MAKE_MEM_DEFINED((const void *)&v, sizeof v);
+            rt_valgrind_make_defined((const void *)&v, sizeof v);
             mark_word(w, v, hlo, hsize, arenas, mode, fresh);
         }
         return;
     }
-#endif
     for (const uintptr_t *q = (const uintptr_t *)lo; (uintptr_t)(q + 1) <= hi; q++)
         mark_word(w, *q, hlo, hsize, arenas, mode, fresh);
 }
@@ -1392,17 +1385,6 @@ enum {
     PRECLEAN_ENOUGH = 64, // written pages few enough to leave to the pause
 };
 
-#if defined(__SANITIZE_THREAD__)
-#define GC_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define GC_TSAN 1
-#endif
-#endif
-#ifndef GC_TSAN
-#define GC_TSAN 0
-#endif
-
 static void
 runs_add(uintptr_t lo, uintptr_t hi)
 {
@@ -2085,10 +2067,8 @@ conc_decide(void)
     if (conc.decided)
         return;
     conc.decided = true;
-    bool ok = rt_debug.gcconcurrent > 0 && rt_debug.gcstoptheworld == 0 && !GC_TSAN;
-#if GC_VALGRIND
+    bool ok = rt_debug.gcconcurrent > 0 && rt_debug.gcstoptheworld == 0 && !RT_TSAN;
     ok = ok && !gc_under_valgrind;
-#endif
     ok = ok && rt_os_dirty_init() == 0 && rt_mheap_dirty_enable();
     if (ok)
         workers_ensure(1);
@@ -2420,9 +2400,7 @@ gc_cycle(int reason)
     GCCycleStats st = {0};
     st.forced = reason == GC_REASON_FORCED;
     st.tstart = rt_nanotime();
-#if GC_VALGRIND
-    gc_under_valgrind = RUNNING_ON_VALGRIND != 0;
-#endif
+    gc_under_valgrind = rt_valgrind_running();
     // Threads are made now, not with the world stopped (workers_ensure);
     // GOMAXPROCS may still grow before the stop, and then the mark uses
     // fewer workers than Ps this once.

@@ -40,13 +40,7 @@
 #include "core/traceback.h"
 #include "gc/gc.h"
 #include "offsets.h"
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>) && __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define WHY_VALGRIND 1
-#endif
-#endif
+#include "sanitize.h"
 
 enum {
     PATH_ENDS = 12, // objects printed at each end of a long chain
@@ -138,9 +132,7 @@ static GC_NO_SANITIZE uintptr_t
 load_word(uintptr_t q)
 {
     volatile uintptr_t v = *(const uintptr_t *)q;
-#if WHY_VALGRIND
-    VALGRIND_MAKE_MEM_DEFINED((const void *)&v, sizeof v); // stack words nobody wrote
-#endif
+    rt_valgrind_make_defined((const void *)&v, sizeof v); // stack words nobody wrote
     return v;
 }
 

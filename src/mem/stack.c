@@ -39,20 +39,10 @@
 // it is a leaf lock (rt_os_* calls only). Callers run on g0 (or sysmon) with
 // rt_m()->p held, or no P at all (then the global cache is used directly).
 #include "rt.h"
+#include "sanitize.h"
 
 #include <stdatomic.h>
 #include <string.h>
-
-// valgrind's client requests are always built in (cmake/deps.cmake requires
-// the valgrind package): a request outside valgrind costs a few instructions,
-// and a build made without the header would run wrongly under valgrind.
-#include <valgrind/memcheck.h>
-#include <valgrind/valgrind.h>
-#define STACK_VALGRIND 1
-
-#if RT_ASAN
-void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
-#endif
 
 enum {
     STACK_MIN = 16 << 10,      // smallest stack handed out
@@ -209,11 +199,9 @@ chunk_new(void)
         char *slot = p + (size_t)i * stacks.slot;
         if (rt_os_guard(slot, stacks.guard) != 0)
             rt_throw("stack: cannot install guard page");
-        if (STACK_VALGRIND && RUNNING_ON_VALGRIND) {
-            // Default stacks are never unmapped, so never deregistered.
-            unsigned id = VALGRIND_STACK_REGISTER(slot + stacks.guard, slot + stacks.slot);
-            (void)id;
-        }
+        if (rt_valgrind_running()) // default stacks are never unmapped, never deregistered
+            rt_valgrind_stack_register((uintptr_t)slot + stacks.guard,
+                                       (uintptr_t)slot + stacks.slot);
     }
     stacks.carve = (uintptr_t)p;
     stacks.carve_end = (uintptr_t)p + n;
@@ -349,8 +337,8 @@ rt_stack_alloc(G *gp)
     uintptr_t lo = (uintptr_t)p + stacks.guard;
     uintptr_t hi = (uintptr_t)p + total - OWN_TOP;
     unsigned id = 0;
-    if (STACK_VALGRIND && RUNNING_ON_VALGRIND)
-        id = VALGRIND_STACK_REGISTER(lo, hi);
+    if (rt_valgrind_running())
+        id = rt_valgrind_stack_register(lo, hi);
     *(unsigned *)hi = id;
     atomic_fetch_add_explicit(&stacks.nown, 1, memory_order_relaxed);
     gp->stack_lo = lo;
@@ -386,19 +374,18 @@ rt_stack_free(G *gp)
         // this goroutine's last pointers alive (the collector is
         // conservative). Clear them. The rest of the stack holds frames
         // that come and go; mcall clears the registers (asm.S).
-        if (STACK_VALGRIND && RUNNING_ON_VALGRIND) {
+        if (rt_valgrind_running()) {
             // Memcheck holds the dead goroutine's stack below its last sp as
             // unaddressable: make the top writable for the clearing.
-            VALGRIND_MAKE_MEM_UNDEFINED((void *)(hi - STACK_CLEAR_TOP), STACK_CLEAR_TOP);
+            rt_valgrind_make_undefined((void *)(hi - STACK_CLEAR_TOP), STACK_CLEAR_TOP);
         }
         memset((void *)(hi - STACK_CLEAR_TOP), 0, STACK_CLEAR_TOP);
         default_free(lo);
         return;
     }
     unsigned id = *(unsigned *)hi;
-    if (STACK_VALGRIND && RUNNING_ON_VALGRIND)
-        VALGRIND_STACK_DEREGISTER(id);
-    (void)id;
+    if (rt_valgrind_running())
+        rt_valgrind_stack_deregister(id);
     uintptr_t base = lo - stacks.guard;
     rt_os_unmap((void *)base, hi + OWN_TOP - base);
     atomic_fetch_sub_explicit(&stacks.nown, 1, memory_order_relaxed);

@@ -26,28 +26,12 @@
 // sched.lock before gflock and allglock (docs/locking.md).
 #include "netpoll/netpoll.h"
 #include "rt.h"
+#include "sanitize.h"
 #include "time/timer.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#if RT_ASAN
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
-#if RT_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define RT_VALGRIND 1
-#endif
-#endif
-#ifndef RT_VALGRIND
-#define RT_VALGRIND 0
-#endif
 
 enum {
     GFREE_LOCAL_MAX = 64,
@@ -119,33 +103,26 @@ static P *releasep(void);
 // Valgrind (memcheck) keeps [sp - red zone, sp) addressable by marking it
 // as sp moves down, and marks what lies below a rising sp no-access. A jump
 // to another stack (every goroutine stack and g0 stack is registered with
-// VALGRIND_STACK_REGISTER, so it is seen as a switch) marks nothing: the
+// rt_valgrind_stack_register, so it is seen as a switch) marks nothing: the
 // red zone under the target's sp may still be no-access from frames that
 // returned there long ago (g0 re-enters at the same sp on every mcall), and
 // the switch code's first push would be an invalid write. Make it
 // addressable before each switch. vg_running is set once at boot.
-#if RT_VALGRIND
 static bool vg_running; // [const after rt_procinit]
-#endif
 
-#if RT_VALGRIND
 // Out of line: the client request takes the address of a local, which
 // would keep execute() from reaching rt_arch_gogo with a jump.
 static RT_NOINLINE void
 vg_mark_redzone(uintptr_t sp)
 {
-    (void)VALGRIND_MAKE_MEM_UNDEFINED(sp - RT_ARCH_REDZONE, RT_ARCH_REDZONE);
+    rt_valgrind_make_undefined((const void *)(sp - RT_ARCH_REDZONE), RT_ARCH_REDZONE);
 }
-#endif
 
 static RT_ALWAYS_INLINE void
 vg_stack_switch(uintptr_t sp)
 {
-#if RT_VALGRIND
     if (rt_unlikely(vg_running))
         vg_mark_redzone(sp);
-#endif
-    (void)sp;
 }
 
 static RT_ALWAYS_INLINE void
@@ -805,13 +782,11 @@ minit(M *m)
 #if RT_TSAN
     m->san_fiber = __tsan_get_current_fiber();
 #endif
-#if RT_VALGRIND
     // Every switch between this g0 and a goroutine must be seen as a stack
     // switch (see vg_stack_switch), m0's main-thread stack included. Ms
     // never exit, so the registration is never undone.
     if (vg_running)
-        (void)VALGRIND_STACK_REGISTER(m->g0_stack_lo, m->g0_stack_hi);
-#endif
+        rt_valgrind_stack_register(m->g0_stack_lo, m->g0_stack_hi);
     rt_signal_minit(m);
 }
 
@@ -1983,9 +1958,7 @@ procresize(int32_t nprocs)
 void
 rt_procinit(int32_t nprocs)
 {
-#if RT_VALGRIND
-    vg_running = RUNNING_ON_VALGRIND != 0; // before any M but m0 exists
-#endif
+    vg_running = rt_valgrind_running(); // before any M but m0 exists
     rt_lock(&rt_sched.lock);
     procresize(nprocs);
     rt_unlock(&rt_sched.lock);

@@ -123,6 +123,23 @@ rt_arch_after_call(uintptr_t ret)
         return 1;
     return 0;
 }
+// Valgrind's client request, its amd64 ABI: valgrind's translator knows the
+// four rotations of rdi (128 bits in all: rdi is unchanged) followed by
+// xchg rbx, rbx, and answers the request that rax points at (the request
+// number, then five arguments) in rdx. Natively the sequence changes
+// nothing, and rdx keeps dflt.
+static inline uintptr_t
+rt_arch_valgrind_request(uintptr_t dflt, const uintptr_t args[6])
+{
+    uintptr_t r = dflt;
+    __asm__ volatile("rolq $3, %%rdi; rolq $13, %%rdi\n\t"
+                     "rolq $61, %%rdi; rolq $51, %%rdi\n\t"
+                     "xchgq %%rbx, %%rbx"
+                     : "+d"(r)
+                     : "a"(args)
+                     : "cc", "memory");
+    return r;
+}
 // Size of the extended register save area used by rt_arch_async_preempt.
 extern uint64_t rt_arch_xsave_size;
 extern _Bool rt_arch_have_xsave;

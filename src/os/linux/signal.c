@@ -27,6 +27,7 @@
 // recorded once at init with dl_iterate_phdr, never in the handler.
 #include "core/traceback.h"
 #include "rt.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <link.h>
@@ -35,15 +36,6 @@
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
-
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 // Section bounds provided by the linker when the runtime is linked with its
 // code in a section named gort_text; NULL when there is no such section.
@@ -573,7 +565,7 @@ rt_signal_init(void)
     // libc function's sp, which memcheck may see as uninitialised. Loops
     // without calls then spin as in Go with asyncpreemptoff=1; gort's entry
     // points still preempt.
-    if (RUNNING_ON_VALGRIND)
+    if (rt_valgrind_running())
         rt_debug.asyncpreemptoff = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
