@@ -26,7 +26,7 @@
 // whole; rt_mheap_free returns the table.
 #include "mem/malloc.h"
 
-static Lock table_lock;      // guards table_alloc (a leaf: taken below rt_mheap.lock)
+static Lock table_lock;      // guards table_alloc; only persist.lock below it (docs/locking.md)
 static FixAlloc table_alloc; // [lock: table_lock] MAX_OBJS_PER_SPAN uint32 entries a block
 static bool table_inited;    // [lock: table_lock]
 
