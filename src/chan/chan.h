@@ -46,8 +46,8 @@
 // atomics, written (under the lock) with relaxed stores. A G is readied only
 // after the channel locks are dropped (as Go's send/recv/closechan do). Lock
 // order: channels by address (select), then the scheduler's sudog lock
-// (rt_sudog_acquire/release run with channel locks held); nothing else is
-// taken under a channel lock. A select parks holding all its channel locks;
+// (rt_sudog_acquire/release run with channel locks held; a refill may take
+// persist.lock); nothing else is taken under a channel lock. A select parks holding all its channel locks;
 // selparkcommit drops them on g0.
 #ifndef GORT_CHAN_H
 #define GORT_CHAN_H

@@ -93,7 +93,9 @@
 // the other the unswept one; the roles swap when h advances.
 //
 // Lock order (docs/locking.md): MCentral.lock and rt_mheap.lock are never
-// held together; gcbits and specials locks are leaves below rt_mheap.lock.
+// held together; the gcbits lock is a leaf below rt_mheap.lock; the span
+// and heap specials locks are taken apart from it (finalizer queueing takes
+// finq.lock under them).
 // rt_mheap.lock is held only by code that does not park or allocate from the
 // heap. A span cached in an MCache is owned by that MCache's P.
 #ifndef GORT_MEM_MALLOC_H

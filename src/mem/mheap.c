@@ -21,8 +21,8 @@
 // scan. A request that fits nowhere grows the heap by whole arenas.
 //
 // Locking: rt_mheap.lock guards the page allocator, the arena list, the
-// statistics and span creation/destruction; it is a leaf except for the
-// gcbits lock. Never held with an MCentral lock. HeapArena.spans[] and the
+// statistics and span creation/destruction; under it only the gcbits lock
+// and persist.lock are taken. Never held with an MCentral lock. HeapArena.spans[] and the
 // arena table are written under it and read without it (acquire loads), so
 // rt_span_of works from any thread, including a signal handler.
 #include "mem/malloc.h"

@@ -42,8 +42,9 @@
 //
 // The sync types (mutex.c, rwmutex.c, waitgroup.c, once.c, cond.c) follow Go's
 // sync package; each file's top gives its algorithm. Lock order: a root lock
-// and a notify list lock are leaves (nothing else is taken while one is
-// held); rt_ready runs after they are released.
+// is a leaf; under a notify list lock only the sudog cache's locks
+// (sched.sudoglock, persist.lock) are taken; rt_ready runs after they are
+// released.
 //
 // All functions here run on a user goroutine's stack, except that
 // rt_semrelease and the notify functions only ready goroutines and may also
