@@ -4,9 +4,9 @@
  * Link a program with `pkg-config --cflags --libs gort` (or the CMake package
  * gort::gort) and its ordinary main() runs as goroutine 1 on gort's G/M/P
  * scheduler, after gort's own entry point has booted the allocator, the
- * collector and the scheduler. This header is the whole public API; the
- * contract it implements is ../shared/gort-api.md. Where a comment is silent,
- * gort does what Go does.
+ * collector and the scheduler. This header is the whole public API and its
+ * contract: the comment at each declaration says what the call promises.
+ * Where a comment is silent, gort does what Go does.
  */
 #ifndef GORT_H
 #define GORT_H

@@ -1,4 +1,4 @@
-// gc_basic.c: what the collector keeps and what it frees (gort-api.md, Memory).
+// gc_basic.c: what the collector keeps and what it frees (gort.h, Memory).
 //
 // Reachability through every kind of root the contract names: the stack,
 // globals, gort_add_roots memory, heap chains, interior pointers, channel

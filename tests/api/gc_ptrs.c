@@ -1,4 +1,4 @@
-// gc_ptrs.c: gort_alloc_ptrs / gort_new_ptrs (gort-api.md, Memory): the
+// gc_ptrs.c: gort_alloc_ptrs / gort_new_ptrs (gort.h, Memory): the
 // collector scans only an object's first ptr_bytes.
 //
 // A live holder object keeps one target through a pointer inside its
