@@ -15,10 +15,8 @@
 // time since rt0 and the stage's own duration. The flag is looked up in
 // rt_args already, before GODEBUG is parsed fully, so that the first stages
 // are traced too.
-#include "core/traceback.h"
 #include "rt.h"
 
-#include <elf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,16 +75,7 @@ rt_args(int argc, char **argv, char **envp)
     rt_argv = argv;
     rt_envp = envp;
     rt_debug.boottrace = early_boottrace(envp);
-    char **e = envp;
-    while (*e)
-        e++;
-    int nauxv = 0;
-    for (Elf64_auxv_t *a = (Elf64_auxv_t *)(e + 1); a->a_type != AT_NULL; a++, nauxv++) {
-        if (a->a_type == AT_PAGESZ)
-            auxv_pagesz = a->a_un.a_val;
-        else if (a->a_type == AT_RANDOM && a->a_un.a_val)
-            memcpy(&auxv_random, (void *)a->a_un.a_val, sizeof auxv_random);
-    }
+    int nauxv = rt_os_auxv(envp, &auxv_pagesz, &auxv_random);
     rt_boottrace("rt0", rt_starttime, "entry=_rt0_amd64_linux via __libc_start_main (libc ready)");
     rt_boottrace("args", rt_starttime, "argc=%d argv=%p envp=%p auxv=%d entries pagesz=%lu", argc,
                  (void *)argv, (void *)envp, nauxv, (unsigned long)auxv_pagesz);
@@ -134,7 +123,7 @@ rt_schedinit(void)
 
     t = rt_nanotime();
     rt_parsedebugvars();
-    rt_traceback_init();
+    rt_os_symtab_init();
     rt_boottrace("debugvars", t, "gctrace=%d schedtrace=%d asyncpreemptoff=%d traceback=%d",
                  rt_debug.gctrace, rt_debug.schedtrace, rt_debug.asyncpreemptoff,
                  rt_debug.traceback);

@@ -1,4 +1,4 @@
-// traceback.c: goroutine dumps in Go's format, symbolized from ELF.
+// traceback.c: goroutine dumps in Go's format.
 //
 //   goroutine 5 [chan receive, 2 minutes]:
 //   gort_chan_recv(...)
@@ -16,14 +16,11 @@
 // starts from its saved context (offsets.h: rbp at CTX_RBP, return address at
 // CTX_RET above gp->sched.sp).
 //
-// Symbols: rt_traceback_init records every loaded object (path, load bias,
-// executable segments). On the first dump each object's file is mapped with
-// open/fstat/mmap/close only, and .symtab (.dynsym when stripped) gives the
-// function containing a pc. When .debug_line is present the location line is
+// Names come from the loaded objects' symbol tables (src/os/linux/symtab.c,
+// through rt_os_sym_*). When the object has a line table the location line is
 // "file.c:LINE +0xOFF" as in Go; otherwise "<object path> +0xOFF", the offset
 // of the pc into its function. No malloc, no locks: this runs in crash paths
-// and signal handlers. Objects load at most once (an atomic state per object),
-// so concurrent dumps only lose symbols, never crash.
+// and signal handlers.
 //
 // Hiding runtime frames (GOTRACEBACK below system), as Go hides runtime.*:
 // a frame is the runtime's if its pc is in section gort_text (all runtime
@@ -33,53 +30,7 @@
 
 #include "offsets.h"
 
-#include <elf.h>
-#include <fcntl.h>
-#include <link.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-enum {
-    MAX_FRAMES = 100,
-    MAX_OBJS = 64,
-    MAX_SEGS = 4,
-    PATH_LEN = 256,
-};
-
-enum { OBJ_UNLOADED, OBJ_LOADING, OBJ_LOADED, OBJ_FAILED };
-
-typedef struct Obj {
-    char path[PATH_LEN];       // printed name (the executable's real path)
-    bool is_exe;               // open /proc/self/exe rather than path
-    bool is_gort;              // libgort.so itself: every frame is the runtime's
-    uintptr_t bias;            // load bias: runtime address - ELF vaddr
-    uintptr_t seglo[MAX_SEGS]; // executable segments, runtime addresses
-    uintptr_t seghi[MAX_SEGS];
-    int nseg;
-    uintptr_t dseglo[MAX_SEGS]; // writable segments (globals), runtime addresses
-    uintptr_t dseghi[MAX_SEGS];
-    int ndseg;
-    _Atomic int state;  // OBJ_*
-    const uint8_t *map; // the mapped file
-    size_t maplen;
-    const Elf64_Sym *syms;
-    size_t nsyms;
-    const char *strs;
-    size_t strsz;
-    const uint8_t *line; // .debug_line, or NULL
-    size_t linesz;
-    const char *line_str; // .debug_line_str (DWARF 5)
-    size_t line_strsz;
-    const char *dstr; // .debug_str
-    size_t dstrsz;
-} Obj;
-
-static Obj objs[MAX_OBJS];
-static _Atomic int nobjs;
-static _Atomic int objs_state; // 0 none, 1 recording, 2 recorded
-
-// ---- Object table -----------------------------------------------------------
+enum { MAX_FRAMES = 100 };
 
 static bool
 has_prefix(const char *s, const char *p)
@@ -99,600 +50,6 @@ streq(const char *a, const char *b)
         b++;
     }
     return *a == *b;
-}
-
-static void
-scopy(char *dst, const char *src, size_t cap)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < cap; i++)
-        dst[i] = src[i];
-    dst[i] = '\0';
-}
-
-static const char *
-base_name(const char *p)
-{
-    const char *b = p;
-    for (; *p; p++) {
-        if (*p == '/')
-            b = p + 1;
-    }
-    return b;
-}
-
-static int
-record_obj(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    (void)data;
-    int n = atomic_load_explicit(&nobjs, memory_order_relaxed);
-    if (n >= MAX_OBJS)
-        return 1;
-    Obj *o = &objs[n];
-    const char *name = info->dlpi_name;
-    if (name == NULL || name[0] == '\0') {
-        if (n != 0)
-            return 0; // vdso or anonymous: nothing to open
-        o->is_exe = true;
-        ssize_t r = readlink("/proc/self/exe", o->path, sizeof(o->path) - 1);
-        if (r <= 0)
-            scopy(o->path, "/proc/self/exe", sizeof(o->path));
-        else
-            o->path[r] = '\0';
-    } else {
-        if (name[0] != '/')
-            return 0; // "linux-vdso.so.1": not a file
-        scopy(o->path, name, sizeof(o->path));
-    }
-    o->is_gort = has_prefix(base_name(o->path), "libgort.so");
-    o->bias = (uintptr_t)info->dlpi_addr;
-    for (int i = 0; i < info->dlpi_phnum && o->nseg < MAX_SEGS; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && o->ndseg < MAX_SEGS) {
-            o->dseglo[o->ndseg] = o->bias + ph->p_vaddr;
-            o->dseghi[o->ndseg] = o->bias + ph->p_vaddr + ph->p_memsz;
-            o->ndseg++;
-        }
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-            continue;
-        o->seglo[o->nseg] = o->bias + ph->p_vaddr;
-        o->seghi[o->nseg] = o->bias + ph->p_vaddr + ph->p_memsz;
-        o->nseg++;
-    }
-    if (o->nseg == 0)
-        return 0;
-    atomic_store_explicit(&o->state, OBJ_UNLOADED, memory_order_relaxed);
-    atomic_store_explicit(&nobjs, n + 1, memory_order_release);
-    return 0;
-}
-
-void
-rt_traceback_init(void)
-{
-    int expect = 0;
-    if (!atomic_compare_exchange_strong(&objs_state, &expect, 1))
-        return;
-    dl_iterate_phdr(record_obj, NULL);
-    atomic_store(&objs_state, 2);
-}
-
-static Obj *
-find_obj(uintptr_t pc)
-{
-    if (atomic_load(&objs_state) == 0)
-        rt_traceback_init();
-    int n = atomic_load_explicit(&nobjs, memory_order_acquire);
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < objs[i].nseg; j++) {
-            if (pc >= objs[i].seglo[j] && pc < objs[i].seghi[j])
-                return &objs[i];
-        }
-    }
-    return NULL;
-}
-
-// Maps o's file and finds its symbol table and line table. Only open, fstat,
-// mmap and close: async-signal-safe in practice.
-static void
-load_obj(Obj *o)
-{
-    int fd = open(o->is_exe ? "/proc/self/exe" : o->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-        close(fd);
-        return;
-    }
-    size_t len = (size_t)st.st_size;
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
-        return;
-    const uint8_t *b = m;
-    const Elf64_Ehdr *eh = m;
-    if (b[EI_MAG0] != ELFMAG0 || b[EI_MAG1] != ELFMAG1 || b[EI_MAG2] != ELFMAG2 ||
-        b[EI_MAG3] != ELFMAG3 || b[EI_CLASS] != ELFCLASS64 ||
-        eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 ||
-        eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > len ||
-        eh->e_shstrndx >= eh->e_shnum) {
-        munmap(m, len);
-        return;
-    }
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(const void *)(b + eh->e_shoff);
-    const Elf64_Shdr *shstr = &sh[eh->e_shstrndx];
-    const Elf64_Shdr *symtab = NULL, *dynsym = NULL;
-    for (int i = 0; i < eh->e_shnum; i++) {
-        const Elf64_Shdr *s = &sh[i];
-        if (s->sh_type == SHT_NOBITS || s->sh_offset + s->sh_size > len)
-            continue;
-        if (s->sh_type == SHT_SYMTAB)
-            symtab = s;
-        else if (s->sh_type == SHT_DYNSYM)
-            dynsym = s;
-        if (s->sh_name >= shstr->sh_size)
-            continue;
-        const char *nm = (const char *)b + shstr->sh_offset + s->sh_name;
-        const void *data = b + s->sh_offset;
-        if (streq(nm, ".debug_line")) {
-            o->line = data;
-            o->linesz = s->sh_size;
-        } else if (streq(nm, ".debug_line_str")) {
-            o->line_str = data;
-            o->line_strsz = s->sh_size;
-        } else if (streq(nm, ".debug_str")) {
-            o->dstr = data;
-            o->dstrsz = s->sh_size;
-        }
-    }
-    const Elf64_Shdr *st_sh = symtab ? symtab : dynsym;
-    if (st_sh && st_sh->sh_link < eh->e_shnum && st_sh->sh_entsize == sizeof(Elf64_Sym)) {
-        const Elf64_Shdr *strsh = &sh[st_sh->sh_link];
-        if (strsh->sh_offset + strsh->sh_size <= len) {
-            o->syms = (const Elf64_Sym *)(const void *)(b + st_sh->sh_offset);
-            o->nsyms = st_sh->sh_size / sizeof(Elf64_Sym);
-            o->strs = (const char *)b + strsh->sh_offset;
-            o->strsz = strsh->sh_size;
-        }
-    }
-    o->map = b;
-    o->maplen = len;
-}
-
-static bool
-obj_ready(Obj *o)
-{
-    int s = atomic_load_explicit(&o->state, memory_order_acquire);
-    if (s == OBJ_UNLOADED) {
-        if (atomic_compare_exchange_strong(&o->state, &s, OBJ_LOADING)) {
-            load_obj(o);
-            atomic_store_explicit(&o->state, o->map ? OBJ_LOADED : OBJ_FAILED,
-                                  memory_order_release);
-        }
-        s = atomic_load_explicit(&o->state, memory_order_acquire);
-    }
-    return s == OBJ_LOADED;
-}
-
-// ---- Symbol lookup ----------------------------------------------------------
-
-typedef struct Sym {
-    Obj *obj;
-    const char *name; // NULL if unknown
-    uintptr_t entry;  // runtime address of the function's first byte
-} Sym;
-
-static const char *
-symstr(const Obj *o, uint32_t off)
-{
-    if (off >= o->strsz)
-        return "?";
-    return o->strs + off;
-}
-
-// The symbol of o containing addr (a runtime address): a function, or with
-// data a sized object (a global).
-static Sym
-lookup_in(Obj *o, uintptr_t pc, bool data)
-{
-    Sym r = {0};
-    r.obj = o;
-    if (o == NULL || !obj_ready(o) || o->syms == NULL)
-        return r;
-    uintptr_t addr = pc - o->bias;
-    const Elf64_Sym *best = NULL;
-    bool best_sized = false;
-    for (size_t i = 0; i < o->nsyms; i++) {
-        const Elf64_Sym *s = &o->syms[i];
-        int type = ELF64_ST_TYPE(s->st_info);
-        bool want = data ? type == STT_OBJECT && s->st_size != 0
-                         : type == STT_FUNC || type == STT_GNU_IFUNC;
-        if (!want || s->st_shndx == SHN_UNDEF || s->st_value > addr)
-            continue;
-        if (s->st_size != 0 && addr < s->st_value + s->st_size) {
-            if (!best_sized || s->st_value > best->st_value) {
-                best = s;
-                best_sized = true;
-            }
-        } else if (!best_sized && (best == NULL || s->st_value > best->st_value) &&
-                   s->st_size == 0) {
-            best = s; // unsized (hand-written asm): the nearest one below
-        }
-    }
-    if (best == NULL || (data && !best_sized))
-        return r;
-    r.name = symstr(o, best->st_name);
-    r.entry = (uintptr_t)best->st_value + o->bias;
-    return r;
-}
-
-// Finds the function containing pc (a runtime address).
-static Sym
-lookup(uintptr_t pc)
-{
-    return lookup_in(find_obj(pc), pc, false);
-}
-
-// ---- DWARF line tables (.debug_line, versions 2 to 5) ----------------------
-
-typedef struct Rd {
-    const uint8_t *p, *end;
-    bool bad;
-} Rd;
-
-static uint64_t
-rd_n(Rd *r, int n)
-{
-    if (r->end - r->p < n) {
-        r->bad = true;
-        r->p = r->end;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += n;
-    return v;
-}
-
-static uint64_t
-rd_uleb(Rd *r)
-{
-    uint64_t v = 0;
-    int shift = 0;
-    while (r->p < r->end) {
-        uint8_t b = *r->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80))
-            return v;
-    }
-    r->bad = true;
-    return v;
-}
-
-static int64_t
-rd_sleb(Rd *r)
-{
-    int64_t v = 0;
-    int shift = 0;
-    uint8_t b = 0x80;
-    while (r->p < r->end && (b & 0x80)) {
-        b = *r->p++;
-        if (shift < 64)
-            v |= (int64_t)((uint64_t)(b & 0x7f) << shift);
-        shift += 7;
-    }
-    if (shift < 64 && (b & 0x40))
-        v |= (int64_t)(~(uint64_t)0 << shift);
-    return v;
-}
-
-static const char *
-rd_cstr(Rd *r)
-{
-    const char *s = (const char *)r->p;
-    while (r->p < r->end && *r->p)
-        r->p++;
-    if (r->p >= r->end) {
-        r->bad = true;
-        return "";
-    }
-    r->p++;
-    return s;
-}
-
-enum {
-    DW_FORM_block = 0x09,
-    DW_FORM_block1 = 0x0a,
-    DW_FORM_data1 = 0x0b,
-    DW_FORM_data2 = 0x05,
-    DW_FORM_data4 = 0x06,
-    DW_FORM_data8 = 0x07,
-    DW_FORM_data16 = 0x1e,
-    DW_FORM_string = 0x08,
-    DW_FORM_strp = 0x0e,
-    DW_FORM_line_strp = 0x1f,
-    DW_FORM_udata = 0x0f,
-    DW_FORM_sdata = 0x0d,
-    DW_LNCT_path = 1,
-    DW_LNCT_directory_index = 2,
-};
-
-// Reads one attribute of a DWARF 5 entry; strings are returned in *s,
-// numbers in *n. false on an unsupported form.
-static bool
-rd_form(const Obj *o, Rd *r, uint64_t form, bool off64, const char **s, uint64_t *n)
-{
-    *s = NULL;
-    *n = 0;
-    switch (form) {
-    case DW_FORM_string:
-        *s = rd_cstr(r);
-        return true;
-    case DW_FORM_line_strp:
-    case DW_FORM_strp: {
-        uint64_t off = rd_n(r, off64 ? 8 : 4);
-        const char *tab = form == DW_FORM_strp ? o->dstr : o->line_str;
-        size_t tabsz = form == DW_FORM_strp ? o->dstrsz : o->line_strsz;
-        *s = tab && off < tabsz ? tab + off : "?";
-        return true;
-    }
-    case DW_FORM_udata:
-        *n = rd_uleb(r);
-        return true;
-    case DW_FORM_sdata:
-        *n = (uint64_t)rd_sleb(r);
-        return true;
-    case DW_FORM_data1:
-        *n = rd_n(r, 1);
-        return true;
-    case DW_FORM_data2:
-        *n = rd_n(r, 2);
-        return true;
-    case DW_FORM_data4:
-        *n = rd_n(r, 4);
-        return true;
-    case DW_FORM_data8:
-        *n = rd_n(r, 8);
-        return true;
-    case DW_FORM_data16:
-        r->p = (size_t)(r->end - r->p) < 16 ? r->end : r->p + 16;
-        return true;
-    case DW_FORM_block:
-    case DW_FORM_block1: {
-        uint64_t l = form == DW_FORM_block ? rd_uleb(r) : rd_n(r, 1);
-        r->p = (uint64_t)(r->end - r->p) < l ? r->end : r->p + l;
-        return true;
-    }
-    default:
-        return false;
-    }
-}
-
-typedef struct LineHdr {
-    int version;
-    bool off64;
-    uint8_t min_inst, line_range, opcode_base;
-    int8_t line_base;
-    const uint8_t *oplens;
-    const uint8_t *dirs;   // start of the directory table
-    const uint8_t *dirfmt; // DWARF 5 directory entry format
-    uint8_t ndirfmt;
-    const uint8_t *prog, *end; // line number program
-} LineHdr;
-
-// Skips (or, with want >= 0, finds) entries of a DWARF 5 directory or file
-// table. Returns false on malformed input.
-static bool
-v5_entries(const Obj *o, Rd *r, const uint8_t *fmt, uint8_t nfmt, bool off64, int64_t want,
-           const char **path, uint64_t *dir)
-{
-    uint64_t count = rd_uleb(r);
-    for (uint64_t i = 0; i < count && !r->bad; i++) {
-        Rd f = {fmt, fmt + 2 * 10 * (size_t)nfmt, false}; // formats are tiny ulebs
-        for (uint8_t k = 0; k < nfmt; k++) {
-            uint64_t type = rd_uleb(&f), form = rd_uleb(&f);
-            const char *s;
-            uint64_t n;
-            if (!rd_form(o, r, form, off64, &s, &n))
-                return false;
-            if ((int64_t)i == want) {
-                if (type == DW_LNCT_path)
-                    *path = s;
-                else if (type == DW_LNCT_directory_index)
-                    *dir = n;
-            }
-        }
-    }
-    return !r->bad;
-}
-
-static bool
-line_header(Rd *r, LineHdr *h)
-{
-    uint64_t ulen = rd_n(r, 4);
-    h->off64 = false;
-    if (ulen == 0xffffffff) {
-        ulen = rd_n(r, 8);
-        h->off64 = true;
-    }
-    if (r->bad || ulen > (uint64_t)(r->end - r->p))
-        return false;
-    h->end = r->p + ulen;
-    Rd u = {r->p, h->end, false};
-    r->p = h->end;
-    h->version = (int)rd_n(&u, 2);
-    if (h->version < 2 || h->version > 5)
-        return false;
-    if (h->version >= 5) {
-        if (rd_n(&u, 1) != 8) // address_size
-            return false;
-        rd_n(&u, 1); // segment_selector_size
-    }
-    uint64_t hlen = rd_n(&u, h->off64 ? 8 : 4);
-    if (u.bad || hlen > (uint64_t)(h->end - u.p))
-        return false;
-    h->prog = u.p + hlen;
-    h->min_inst = (uint8_t)rd_n(&u, 1);
-    if (h->version >= 4)
-        rd_n(&u, 1); // maximum_operations_per_instruction (VLIW only)
-    rd_n(&u, 1);     // default_is_stmt
-    h->line_base = (int8_t)rd_n(&u, 1);
-    h->line_range = (uint8_t)rd_n(&u, 1);
-    h->opcode_base = (uint8_t)rd_n(&u, 1);
-    if (u.bad || h->line_range == 0 || h->opcode_base == 0 ||
-        (size_t)(h->end - u.p) < h->opcode_base - 1u)
-        return false;
-    h->oplens = u.p;
-    u.p += h->opcode_base - 1;
-    if (h->version >= 5) {
-        h->ndirfmt = (uint8_t)rd_n(&u, 1);
-        h->dirfmt = u.p;
-        for (int i = 0; i < 2 * h->ndirfmt; i++)
-            rd_uleb(&u);
-        h->dirs = u.p;
-    } else {
-        h->dirs = u.p;
-    }
-    return !u.bad;
-}
-
-// Resolves file index idx of a unit to its directory and name.
-static void
-line_file(const Obj *o, const LineHdr *h, uint64_t idx, const char **dir, const char **name)
-{
-    *dir = NULL;
-    *name = "?";
-    Rd u = {h->dirs, h->prog, false};
-    if (h->version >= 5) {
-        const uint8_t *dirtab = u.p;
-        const char *p = NULL;
-        uint64_t di = 0;
-        if (!v5_entries(o, &u, h->dirfmt, h->ndirfmt, h->off64, -1, &p, &di))
-            return;
-        uint8_t nfilefmt = (uint8_t)rd_n(&u, 1);
-        const uint8_t *filefmt = u.p;
-        for (int i = 0; i < 2 * nfilefmt; i++)
-            rd_uleb(&u);
-        if (!v5_entries(o, &u, filefmt, nfilefmt, h->off64, (int64_t)idx, &p, &di) || !p)
-            return;
-        *name = p;
-        Rd d = {dirtab, h->prog, false};
-        const char *dp = NULL;
-        uint64_t unused = 0;
-        if (v5_entries(o, &d, h->dirfmt, h->ndirfmt, h->off64, (int64_t)di, &dp, &unused))
-            *dir = dp;
-        return;
-    }
-    // DWARF 2-4: include_directories then file_names, each list ends with "".
-    const char *dirv[1] = {NULL};
-    uint64_t ndir = 0, want_dir = 0;
-    const uint8_t *dirstart = u.p;
-    while (!u.bad && u.p < u.end && *u.p) {
-        rd_cstr(&u);
-        ndir++;
-    }
-    rd_n(&u, 1);
-    for (uint64_t i = 1; !u.bad && u.p < u.end && *u.p; i++) {
-        const char *f = rd_cstr(&u);
-        uint64_t di = rd_uleb(&u);
-        rd_uleb(&u);
-        rd_uleb(&u);
-        if (i == idx) {
-            *name = f;
-            want_dir = di;
-            break;
-        }
-    }
-    if (want_dir == 0 || want_dir > ndir)
-        return;
-    Rd d = {dirstart, h->prog, false};
-    for (uint64_t i = 1; i <= want_dir; i++)
-        dirv[0] = rd_cstr(&d);
-    *dir = dirv[0];
-}
-
-// Finds file and line of addr (an ELF vaddr) in o's .debug_line.
-static bool
-line_lookup(const Obj *o, uint64_t addr, const char **dir, const char **file, uint64_t *line)
-{
-    if (o->line == NULL)
-        return false;
-    Rd r = {o->line, o->line + o->linesz, false};
-    while (r.p < r.end && !r.bad) {
-        LineHdr h = {0};
-        if (!line_header(&r, &h))
-            return false;
-        Rd p = {h.prog, h.end, false};
-        uint64_t a = 0, fileno = 1, ln = 1;
-        bool have_prev = false;
-        uint64_t pa = 0, pfile = 0, pline = 0;
-        while (p.p < p.end && !p.bad) {
-            uint8_t op = (uint8_t)rd_n(&p, 1);
-            bool emit = false, endseq = false;
-            if (op >= h.opcode_base) {
-                uint8_t adj = (uint8_t)(op - h.opcode_base);
-                a += (uint64_t)(adj / h.line_range) * h.min_inst;
-                ln += (uint64_t)(int64_t)(h.line_base + adj % h.line_range);
-                emit = true;
-            } else if (op == 0) {
-                uint64_t l = rd_uleb(&p);
-                const uint8_t *next = (uint64_t)(p.end - p.p) < l ? p.end : p.p + l;
-                uint8_t sub = l ? (uint8_t)rd_n(&p, 1) : 0;
-                if (sub == 1) {
-                    emit = endseq = true;
-                } else if (sub == 2) {
-                    a = rd_n(&p, 8);
-                }
-                p.p = next;
-            } else {
-                switch (op) {
-                case 1: // copy
-                    emit = true;
-                    break;
-                case 2:
-                    a += rd_uleb(&p) * h.min_inst;
-                    break;
-                case 3:
-                    ln += (uint64_t)rd_sleb(&p);
-                    break;
-                case 4:
-                    fileno = rd_uleb(&p);
-                    break;
-                case 8:
-                    a += (uint64_t)((255 - h.opcode_base) / h.line_range) * h.min_inst;
-                    break;
-                case 9:
-                    a += rd_n(&p, 2);
-                    break;
-                default: // 5, 6, 7, 10, 11, 12 and unknown: skip their operands
-                    for (int i = 0; i < h.oplens[op - 1]; i++)
-                        rd_uleb(&p);
-                    break;
-                }
-            }
-            if (!emit)
-                continue;
-            if (have_prev && pa <= addr && addr < a) {
-                line_file(o, &h, pfile, dir, file);
-                *line = pline;
-                return true;
-            }
-            have_prev = !endseq;
-            pa = a;
-            pfile = fileno;
-            pline = ln;
-            if (endseq) {
-                a = 0;
-                fileno = 1;
-                ln = 1;
-            }
-        }
-    }
-    return false;
 }
 
 // ---- Frames -----------------------------------------------------------------
@@ -718,7 +75,7 @@ runtime_frame(const Sym *s, uintptr_t pc)
     uintptr_t lo = (uintptr_t)__start_gort_text, hi = (uintptr_t)__stop_gort_text;
     if (lo != 0 && pc >= lo && pc < hi)
         return true;
-    return s->obj && s->obj->is_gort;
+    return s->obj && s->is_gort;
 }
 
 // Prints the location line of pc: "\tfile:line +0xoff" or
@@ -730,17 +87,16 @@ print_location(const Sym *s, uintptr_t pc, uintptr_t lookup_pc, uintptr_t fp, in
     const char *dir = NULL, *file = NULL;
     uint64_t line = 0;
     uintptr_t off = s->name ? pc - s->entry : 0;
-    if (s->obj && s->obj->map &&
-        line_lookup(s->obj, lookup_pc - s->obj->bias, &dir, &file, &line)) {
+    if (rt_os_sym_line(s, lookup_pc, &dir, &file, &line)) {
         if (dir && file[0] != '/')
             rt_printf("\t%s/%s:%lu +0x%lx", dir, file, (unsigned long)line, (unsigned long)off);
         else
             rt_printf("\t%s:%lu +0x%lx", file, (unsigned long)line, (unsigned long)off);
     } else if (s->obj && s->name) {
-        rt_printf("\t%s +0x%lx", s->obj->path, (unsigned long)off);
+        rt_printf("\t%s +0x%lx", s->path, (unsigned long)off);
     } else if (s->obj) {
         // No symbol: the object-relative address, for addr2line.
-        rt_printf("\t%s @0x%lx", s->obj->path, (unsigned long)(pc - s->obj->bias));
+        rt_printf("\t%s @0x%lx", s->path, (unsigned long)(pc - s->bias));
     } else {
         rt_printf("\t?:0 pc=%p", (void *)pc);
     }
@@ -755,7 +111,7 @@ static bool
 print_frame(uintptr_t pc, bool exact, uintptr_t fp, int level)
 {
     uintptr_t lpc = exact ? pc : pc - 1;
-    Sym s = lookup(lpc);
+    Sym s = rt_os_sym_func(lpc);
     if (level < TB_SYSTEM && runtime_frame(&s, lpc))
         return false;
     if (s.name)
@@ -779,40 +135,31 @@ void
 rt_traceback_print_func(uintptr_t pc, bool exact)
 {
     uintptr_t lpc = exact ? pc : pc - 1;
-    Sym s = lookup(lpc);
+    Sym s = rt_os_sym_func(lpc);
     const char *dir = NULL, *file = NULL;
     uint64_t line = 0;
     rt_printf("%s", s.name ? s.name : "?");
-    if (s.obj && s.obj->map && line_lookup(s.obj, lpc - s.obj->bias, &dir, &file, &line)) {
+    if (rt_os_sym_line(&s, lpc, &dir, &file, &line)) {
         if (dir && file[0] != '/')
             rt_printf(" at %s/%s:%lu", dir, file, (unsigned long)line);
         else
             rt_printf(" at %s:%lu", file, (unsigned long)line);
     } else if (s.obj) {
-        rt_printf(" in %s", s.obj->path);
+        rt_printf(" in %s", s.path);
     }
 }
 
 bool
 rt_traceback_print_data(uintptr_t addr)
 {
-    if (atomic_load(&objs_state) == 0)
-        rt_traceback_init();
-    int n = atomic_load_explicit(&nobjs, memory_order_acquire);
-    for (int i = 0; i < n; i++) {
-        Obj *o = &objs[i];
-        for (int j = 0; j < o->ndseg; j++) {
-            if (addr < o->dseglo[j] || addr >= o->dseghi[j])
-                continue;
-            Sym s = lookup_in(o, addr, true);
-            if (s.name)
-                rt_printf("%s+0x%lx in %s", s.name, (unsigned long)(addr - s.entry), o->path);
-            else
-                rt_printf("%s @0x%lx", o->path, (unsigned long)(addr - o->bias));
-            return true;
-        }
-    }
-    return false;
+    Sym s;
+    if (!rt_os_sym_data(addr, &s))
+        return false;
+    if (s.name)
+        rt_printf("%s+0x%lx in %s", s.name, (unsigned long)(addr - s.entry), s.path);
+    else
+        rt_printf("%s @0x%lx", s.path, (unsigned long)(addr - s.bias));
+    return true;
 }
 
 bool
@@ -836,7 +183,7 @@ rt_traceback_print_frame_of(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t 
         // name the callers up to the first of the program's own frames.
         for (int k = 0; k < 8; k++) {
             uintptr_t lpc = exact ? pc : pc - 1;
-            Sym s = lookup(lpc);
+            Sym s = rt_os_sym_func(lpc);
             if (!runtime_frame(&s, lpc) && !(s.name && has_prefix(s.name, "gort_")))
                 break;
             uintptr_t nfp = ((uintptr_t *)fp)[0];
@@ -932,7 +279,7 @@ print_createdby(G *gp, int level)
 {
     if (gp->gopc == 0 || gp->goid == 1)
         return;
-    Sym s = lookup(gp->gopc - 1);
+    Sym s = rt_os_sym_func(gp->gopc - 1);
     if (level < TB_SYSTEM && runtime_frame(&s, gp->gopc - 1))
         return;
     rt_printf("created by %s", s.name ? s.name : "?");
@@ -968,7 +315,7 @@ rt_traceback_frames(G *gp, uintptr_t pc, uintptr_t fp, bool exact_pc, int level)
     if (gp && nshown == 0 && gp->fn) {
         // Every frame was hidden or tail-called away (a goroutine whose entry
         // function tail-calls into gort): name the entry function at least.
-        Sym s = lookup((uintptr_t)gp->fn);
+        Sym s = rt_os_sym_func((uintptr_t)gp->fn);
         if (s.name && !runtime_frame(&s, (uintptr_t)gp->fn)) {
             rt_printf("%s(...)\n", s.name);
             print_location(&s, (uintptr_t)gp->fn, (uintptr_t)gp->fn, 0, level);
@@ -985,7 +332,7 @@ traceback_saved(G *gp, int level)
     uintptr_t sp = gp->sched.sp;
     if (!gp->started || sp == 0) {
         print_header(gp, level);
-        Sym s = lookup((uintptr_t)gp->fn);
+        Sym s = rt_os_sym_func((uintptr_t)gp->fn);
         if (s.name)
             rt_printf("%s(...)\n", s.name);
         else

@@ -2,19 +2,13 @@
 // the entry points signal handlers use (src/core/throw.c).
 //
 // rt.h declares the general interface (rt_traceback_current/_g/_all); this
-// header adds what the boot code, throw.c and signal.c need.
+// header adds what throw.c, signal.c and the collector's reports need. The
+// names and lines come from src/os/linux/symtab.c (rt_os_sym_*, os.h), which
+// rt_schedinit sets up with rt_os_symtab_init.
 #ifndef GORT_CORE_TRACEBACK_H
 #define GORT_CORE_TRACEBACK_H
 
 #include "rt.h"
-
-// Records the loaded ELF objects (dl_iterate_phdr) for symbolization. Call
-// once from rt_schedinit, on the main thread, before other threads start and
-// after rt_parsedebugvars. Symbol tables themselves are mapped lazily, on the
-// first dump, with open/mmap/close only. If it was never called, the first
-// dump calls it (not async-signal-safe then: dl_iterate_phdr takes the
-// loader's lock). Objects dlopen'ed later are not symbolized.
-void rt_traceback_init(void);
 
 // Levels of detail, as GOTRACEBACK sets rt_debug.traceback.
 enum {

@@ -7,10 +7,10 @@
 // inside the given one, as Boehm's GC_remove_roots does.
 //
 // Globals: the writable PT_LOAD segments (data, bss) of the executable and
-// of every loaded shared object, found with dl_iterate_phdr (ELF; glibc,
-// musl and the BSDs have it). The walk runs before the world stops, since
-// it takes the dynamic loader's lock, which a stopped thread may hold; the
-// ranges are kept in an off-heap table. rt_mheap (heap metadata, no heap
+// of every loaded shared object, listed by rt_os_data_segments
+// (src/os/linux/symtab.c, with dl_iterate_phdr). The walk runs before the
+// world stops, since it takes the dynamic loader's lock, which a stopped
+// thread may hold; the ranges are kept in an off-heap table. rt_mheap (heap metadata, no heap
 // objects) and the statics the collector names (rt_gc_noscan_static) are
 // cut out of them.
 //
@@ -18,8 +18,6 @@
 // by the cycle's starter just before it stops the world (cycles are one at
 // a time), read with the world stopped.
 #include "gc/gc.h"
-
-#include <link.h>
 
 typedef struct RootRange {
     uintptr_t start;
@@ -140,26 +138,18 @@ rt_gc_noscan_static(const void *p, size_t n)
     noscan[i].hi = hi;
 }
 
-static int
-phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
+// One writable segment [lo, hi) of a loaded object, less the unscanned statics.
+static void
+segment_cb(uintptr_t lo, uintptr_t hi, void *arg)
 {
-    (void)size;
-    (void)data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
-            continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        uintptr_t hi = lo + ph->p_memsz;
-        for (uint32_t k = 0; k < nnoscan; k++) {
-            if (noscan[k].lo < lo || noscan[k].hi > hi)
-                continue; // not in this segment
-            seg_add(lo, noscan[k].lo);
-            lo = noscan[k].hi;
-        }
-        seg_add(lo, hi);
+    (void)arg;
+    for (uint32_t k = 0; k < nnoscan; k++) {
+        if (noscan[k].lo < lo || noscan[k].hi > hi)
+            continue; // not in this segment
+        seg_add(lo, noscan[k].lo);
+        lo = noscan[k].hi;
     }
-    return 0;
+    seg_add(lo, hi);
 }
 
 void
@@ -167,7 +157,7 @@ rt_gc_data_segments_update(void)
 {
     rt_gc_noscan_static(&rt_mheap, sizeof rt_mheap);
     segs.n = 0;
-    dl_iterate_phdr(phdr_cb, NULL);
+    rt_os_data_segments(segment_cb, NULL);
 }
 
 void

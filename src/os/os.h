@@ -95,6 +95,49 @@ int rt_os_cgroup_cpu_max(const char *dir, const char *stop);
 // Bounds of the calling thread's own stack.
 void rt_os_thread_stack(uintptr_t *lo, uintptr_t *hi);
 
+// The auxiliary vector the kernel leaves above envp (src/os/linux/auxv.c,
+// Go's sysauxv): *pagesz gets AT_PAGESZ and *random the first 8 bytes of
+// AT_RANDOM, each left as it was when absent. Returns the number of entries.
+int rt_os_auxv(char **envp, uintptr_t *pagesz, uint64_t *random);
+
+// Loaded objects and their symbols (src/os/linux/symtab.c has the overview).
+//
+// rt_os_symtab_init records the loaded objects (dl_iterate_phdr) for
+// symbolization. Call once from rt_schedinit, on the main thread, before
+// other threads start and after rt_parsedebugvars. Symbol tables themselves
+// are mapped lazily, on the first lookup, with open/fstat/mmap/close only.
+// If it was never called, the first lookup calls it (not async-signal-safe
+// then: dl_iterate_phdr takes the loader's lock). Objects dlopen'ed later
+// are not symbolized. After it, the rt_os_sym_* lookups are signal-safe in
+// practice (symtab.c says how far): no malloc, no lock; they may lose
+// symbols to a concurrent first lookup of the same object.
+void rt_os_symtab_init(void);
+typedef struct SymObj SymObj; // a loaded object (opaque)
+typedef struct Sym {
+    const SymObj *obj; // the object holding the address; NULL: none, nor the rest
+    const char *path;  // its printed name (the executable's real path)
+    uintptr_t bias;    // its load bias: runtime address - ELF vaddr
+    bool is_gort;      // it is libgort.so: all its code is the runtime's
+    const char *name;  // the symbol holding the address; NULL if none
+    uintptr_t entry;   // runtime address of that symbol's first byte
+} Sym;
+// The function holding pc (a runtime address); obj is NULL when pc is in no
+// loaded object's executable segments.
+Sym rt_os_sym_func(uintptr_t pc);
+// The global (a sized ELF data symbol) holding addr, in *s; false, leaving
+// *s alone, if addr is in no loaded object's writable segments.
+bool rt_os_sym_data(uintptr_t addr, Sym *s);
+// The source position of pc (a runtime address in s->obj) from the object's
+// .debug_line: *file, with *dir its directory (NULL when unknown), and
+// *line. false without a line table or a row for pc.
+bool rt_os_sym_line(const Sym *s, uintptr_t pc, const char **dir, const char **file,
+                    uint64_t *line);
+// Calls fn(lo, hi, arg) for each writable PT_LOAD segment (data, bss) of
+// every object loaded now, the executable first. Takes the loader's lock:
+// never with the world stopped (a stopped thread may hold it) nor from a
+// signal handler.
+void rt_os_data_segments(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
 // I/O. [signal-safe]
 long rt_os_write(int fd, const void *p, size_t n);
 __attribute__((noreturn)) void rt_os_exit(int code); // exit_group, no atexit handlers
