@@ -1,5 +1,6 @@
 # checks.cmake: repository checks run by ctest, label "smoke".
-#   check-layering   platform macros only under src/os, src/arch
+#   check-layering   platform macros only under src/os, src/arch; ELF,
+#                    dl_iterate_phdr, raw mmap & co. only under src/os
 #   check-deps       `make deps` with stand-ins: the exact apt-get commands, root and user
 #   check-format     clang-format --dry-run -Werror (style.md 2.8)
 #   check-exports    libgort.so exports only gort_*
