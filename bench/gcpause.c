@@ -1,6 +1,6 @@
 // gcpause.c: collector pauses under a large live heap. Keeps LIVE_MB of small
 // pointerful objects live (a pointer array of slots, each a list of 4 64-byte
-// nodes {next, v[7]}), then churns: CHURN_MB/256 times, a random slot's list
+// nodes {next, seed, pos, check, pad[4]}, bench/churn_lists.h), then churns: CHURN_MB/256 times, a random slot's list
 // is replaced by a new one, so about CHURN_MB is allocated while the live set
 // stays constant. Prints a check line (a walk of the final live set) and
 // "# " lines with the collector's own figures, read from gort_read_memstats:
@@ -13,36 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { LIST = 4 };
-
-typedef struct Node {
-    struct Node *next;
-    uint64_t v[7];
-} Node;
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t
-next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static Node *
-make_list(uint64_t seed)
-{
-    Node *head = NULL;
-    for (int i = 0; i < LIST; i++) {
-        Node *n = gort_new(Node);
-        n->next = head;
-        n->v[0] = seed + (uint64_t)i;
-        head = n;
-    }
-    return head;
-}
+#define CHURN_NEW() gort_new(Node)
+#include "churn_lists.h"
 
 int
 main(int argc, char **argv)
@@ -54,14 +26,14 @@ main(int argc, char **argv)
 
     Node **slots = gort_alloc(sizeof(Node *) * (size_t)nslots);
     for (long s = 0; s < nslots; s++)
-        slots[s] = make_list((uint64_t)s);
+        slots[s] = churn_list((uint64_t)s);
     for (long k = 0; k < nchurn; k++)
-        slots[next_rand() % (uint64_t)nslots] = make_list((uint64_t)(nslots + k));
+        slots[churn_rand() % (uint64_t)nslots] = churn_list((uint64_t)(nslots + k));
 
     uint64_t check = 0, nodes = 0;
     for (long s = 0; s < nslots; s++)
         for (Node *n = slots[s]; n; n = n->next, nodes++)
-            check += n->v[0];
+            check += n->seed + n->pos;
     printf("gcpause: %ld slots, %ld replaced, %llu live nodes, check %llu\n", nslots, nchurn,
            (unsigned long long)nodes, (unsigned long long)check);
 

@@ -13,36 +13,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { LIST = 4, MAX_PAUSES = 100000 };
+#define CHURN_NEW() GC_MALLOC(sizeof(Node))
+#include "../churn_lists.h"
 
-typedef struct Node {
-    struct Node *next;
-    uint64_t v[7];
-} Node;
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t
-next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static Node *
-make_list(uint64_t seed)
-{
-    Node *head = NULL;
-    for (int i = 0; i < LIST; i++) {
-        Node *n = GC_MALLOC(sizeof(Node));
-        n->next = head;
-        n->v[0] = seed + (uint64_t)i;
-        head = n;
-    }
-    return head;
-}
+enum { MAX_PAUSES = 100000 };
 
 static int64_t
 now_ns(void)
@@ -80,14 +54,14 @@ main(int argc, char **argv)
 
     Node **slots = GC_MALLOC(sizeof(Node *) * (size_t)nslots);
     for (long s = 0; s < nslots; s++)
-        slots[s] = make_list((uint64_t)s);
+        slots[s] = churn_list((uint64_t)s);
     for (long k = 0; k < nchurn; k++)
-        slots[next_rand() % (uint64_t)nslots] = make_list((uint64_t)(nslots + k));
+        slots[churn_rand() % (uint64_t)nslots] = churn_list((uint64_t)(nslots + k));
 
     uint64_t check = 0, nodes = 0;
     for (long s = 0; s < nslots; s++)
         for (Node *n = slots[s]; n; n = n->next, nodes++)
-            check += n->v[0];
+            check += n->seed + n->pos;
     printf("gcpause: %ld slots, %ld replaced, %llu live nodes, check %llu\n", nslots, nchurn,
            (unsigned long long)nodes, (unsigned long long)check);
 
