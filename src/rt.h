@@ -140,7 +140,7 @@ struct G {
     _Atomic uint32_t status;      // [atomic] enum GStatus
     uint8_t waitreason;           // [owner] enum WaitReason while G_WAITING
     bool is_system;               // [const] runtime goroutine: not counted, hidden in dumps
-    bool preempt;                 // [atomic by convention] a preemption was requested
+    _Atomic bool preempt;         // [atomic] a preemption was requested (relaxed)
     bool started;                 // [owner] has run at least once
     int64_t goid;                 // [const] goroutine id; 1 is main
     int64_t parent_goid;          // [const] the goroutine that created it
@@ -164,8 +164,8 @@ struct G {
     M *lockedm;          // [owner] gort_lock_os_thread: the only M it may run on
     // gort_syscall_enter (src/sched/syscall.c, asm.S): the caller's sp and
     // callee-saved registers at the call, from which the collector scans a
-    // G_SYSCALL goroutine without stopping its thread. [owner, written
-    // before status becomes G_SYSCALL, read by the collector while it is]
+    // G_SYSCALL goroutine without stopping its thread. [owner] written
+    // before status becomes G_SYSCALL, read by the collector while it is
     uintptr_t syscallsp;
     uintptr_t syscallpc; // the caller's pc there, for goroutine dumps
     uintptr_t syscallregs[RT_ARCH_NCALLEE];
@@ -184,7 +184,7 @@ struct M {
     bool is_sysmon;                   // [const]
     Note park;                        // sleeps here when idle
     M *schedlink;                     // [lock: sched.lock] idle M list
-    M *alllink;                       // [const after link] list of all Ms
+    M *alllink;                       // [const] list of all Ms; set before the push on rt_allm
     int tid;                          // [const] kernel thread id
     uint64_t fastrand;                // [owner] per-M random state
     void *signal_stack;               // [const] sigaltstack area
@@ -202,8 +202,8 @@ struct M {
     // signal handler with the interrupted sp and registers saved here.
     _Atomic uint32_t gc_suspend_req; // [atomic] the stopper asked for a suspension
     bool gc_pending; // [owner] asked while holding locks: suspend at the last unlock
-    uintptr_t gc_sp; // [owner, read with the world stopped] 0 unless suspended
-    uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner, read with the world stopped]
+    uintptr_t gc_sp; // [owner] 0 unless suspended; read with the world stopped
+    uintptr_t gc_regs[RT_ARCH_NGREG]; // [owner] read with the world stopped
     // System calls (src/sched/syscall.c).
     P *oldp; // [owner] the P left in P_SYSCALL by gort_syscall_enter
     // gort_lock_os_thread: the G wired to this M, and the nesting count.
@@ -230,10 +230,10 @@ struct P {
     P *link;                      // [lock: sched.lock] idle P list
     uint32_t schedtick;           // [owner] incremented on every schedule
     _Atomic uint32_t syscalltick; // [atomic] incremented at every system call entry and retake
-    _Atomic uint32_t sysmontick;  // [sysmon] last schedtick sysmon saw
-    int64_t sysmonwhen;           // [sysmon] when sysmon saw it
-    uint32_t sysmon_syscalltick;  // [sysmon] last syscalltick sysmon saw
-    int64_t sysmon_syscallwhen;   // [sysmon] when sysmon saw it
+    _Atomic uint32_t sysmontick;  // [owner] sysmon: last schedtick sysmon saw
+    int64_t sysmonwhen;           // [owner] sysmon: when sysmon saw it
+    uint32_t sysmon_syscalltick;  // [owner] sysmon: last syscalltick sysmon saw
+    int64_t sysmon_syscallwhen;   // [owner] sysmon: when sysmon saw it
     // Lock-free local run queue: the owner puts at tail, anyone takes from head.
     _Atomic uint32_t runqhead;    // [atomic]
     _Atomic uint32_t runqtail;    // [atomic]
@@ -268,11 +268,11 @@ typedef struct Sched {
     int32_t mcount;              // [lock] Ms created
     int64_t mnext;               // [lock] next M id
     P *pidle;                    // [lock] idle Ps
-    _Atomic int32_t npidle;      // [atomic, written under lock]
+    _Atomic int32_t npidle;      // [atomic] written under lock
     _Atomic int32_t nmspinning;  // [atomic]
     G *runq_head;                // [lock] global run queue
     G *runq_tail;                // [lock]
-    _Atomic int32_t runqsize;    // [atomic, written under lock]
+    _Atomic int32_t runqsize;    // [atomic] written under lock
     Lock gflock;                 // guards the global free G list
     G *gfree;                    // [lock: gflock]
     int32_t ngfree;              // [lock: gflock]
@@ -300,7 +300,7 @@ extern _Atomic int32_t rt_gomaxprocs;
 extern int32_t rt_ncpu;
 extern G *rt_allg; // [lock: rt_allglock] every G ever created (reused Gs stay)
 extern Lock rt_allglock;
-extern M *rt_allm; // [atomic push] every M
+extern _Atomic(M *) rt_allm; // [atomic] every M; pushed by a CAS (allocm), never popped
 extern M rt_m0;
 extern G rt_g0;
 
@@ -392,7 +392,7 @@ static inline void
 rt_preempt_point_m(M *m)
 {
     G *gp = m->curg;
-    if (__builtin_expect(gp != NULL && __atomic_load_n(&gp->preempt, __ATOMIC_RELAXED), 0))
+    if (__builtin_expect(gp != NULL && atomic_load_explicit(&gp->preempt, memory_order_relaxed), 0))
         rt_preempt_yield();
 }
 
@@ -599,7 +599,7 @@ enum { RT_NOSCAN = 1 };
 void rt_malloc_init(void);
 void *rt_mallocgc(size_t size, int flags);
 // The largest allocation that could ever be met (RAM plus swap, rlimits;
-// see rt_os_mem_max): Go's maxAlloc for gort. [const after rt_malloc_init]
+// see rt_os_mem_max): Go's maxAlloc for gort. [const] after rt_malloc_init
 uint64_t rt_malloc_max(void);
 // Go's failure for a request that cannot be met: "runtime: out of memory:
 // cannot allocate N-byte block (M in use)", then "fatal error: runtime: out of

@@ -63,21 +63,21 @@
 #define CHAN_MAXELEM ((size_t)1 << 16)
 
 typedef struct WaitQ {
-    _Atomic(Sudog *) first; // [lock: c->lock; atomic read by fast paths]
+    _Atomic(Sudog *) first; // [lock: c->lock] read atomically by the fast paths
     Sudog *last;            // [lock: c->lock]
 } WaitQ;
 
 struct gort_chan {
-    _Atomic size_t qcount;   // [lock; atomic read] elements in buf
+    _Atomic size_t qcount;   // [lock] elements in buf; read atomically by the fast paths
     size_t dataqsiz;         // [const] capacity of buf
     uint8_t *buf;            // [const] dataqsiz * elemsize bytes, right after the header
     size_t elemsize;         // [const]
-    _Atomic uint32_t closed; // [lock; atomic read] 1 once closed
+    _Atomic uint32_t closed; // [lock] 1 once closed; read atomically by the fast paths
     size_t sendx;            // [lock] next slot to write
     size_t recvx;            // [lock] next slot to read
     WaitQ recvq;             // [lock] parked receivers
     WaitQ sendq;             // [lock] parked senders
-    Lock lock;
+    Lock lock;               // guards every field tagged [lock] above
 };
 
 // ---- relaxed accessors for the fields that fast paths read racily ---------

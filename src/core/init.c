@@ -118,7 +118,7 @@ rt_schedinit(void)
     m->fastrand = auxv_random ? auxv_random : (uint64_t)rt_nanotime();
     rt_sched.mcount = 1;
     rt_sched.mnext = 1;
-    rt_allm = m;
+    atomic_store_explicit(&rt_allm, m, memory_order_relaxed);
     rt_arch_init();
 
     t = rt_nanotime();

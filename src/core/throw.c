@@ -25,7 +25,7 @@
 #include <stdio.h>
 
 static _Atomic int dying_tid; // kernel tid of the crashing thread, 0 if none
-static int ndying;            // [owner: dying_tid] nested crashes on that thread
+static int ndying;            // [owner] the thread dying_tid: nested crashes on it
 
 RT_NORETURN void
 rt_exit(int code)

@@ -106,7 +106,7 @@ print_location(const Sym *s, uintptr_t pc, uintptr_t lookup_pc, uintptr_t fp, in
 }
 
 // Prints one frame unless hidden. Returns whether it was shown.
-static int nshown; // [owner: the dumping thread] frames shown by the current walk
+static int nshown; // [owner] the dumping thread: frames shown by the current walk
 static bool
 print_frame(uintptr_t pc, bool exact, uintptr_t fp, int level)
 {

@@ -87,6 +87,14 @@ enum {
     // Objects this large are scanned only where their pages may hold data
     // (mark.c, push_sparse): a pagemap read costs less than reading 1 MiB.
     GC_SPARSE_MIN = 1 << 20,
+    // The trigger's place in the runway from marked to goal
+    // (GCState.trigger_ratio) is counted in 64ths; a stop-the-world cycle
+    // needs no runway and triggers at Go's upper clamp, 61/64.
+    GC_TRIGGER_SCALE = 64,
+    GC_TRIGGER_STW = 61,
+    // Entries of the pause ring (GCState.pause_ns), as many as the public
+    // gort_memstats.pause_ns has (memstats.c checks that).
+    GC_PAUSE_RING = 256,
 };
 #define GC_HEAP_MINIMUM    ((uint64_t)4 << 20) // Go's defaultHeapMinimum at GOGC=100
 #define GC_FORCE_PERIOD_NS ((int64_t)120 * 1000 * 1000 * 1000) // Go's forcegcperiod
@@ -104,8 +112,8 @@ enum GCReason {
 
 typedef struct GCState {
     Lock lock;                      // serialises setters
-    _Atomic int32_t percent;        // [atomic, written under lock] GOGC; -1 = off
-    _Atomic int64_t memory_limit;   // [atomic, written under lock] bytes; INT64_MAX = none
+    _Atomic int32_t percent;        // [atomic] GOGC; -1 = off; written under lock
+    _Atomic int64_t memory_limit;   // [atomic] bytes; INT64_MAX = none; written under lock
     _Atomic uint64_t heap_marked;   // [atomic] live heap after the last cycle (0: none yet)
     _Atomic uint64_t goal;          // [atomic] heap goal of the next cycle
     _Atomic uint64_t full_live;     // [atomic] after a minor or medium cycle, what the last
@@ -118,13 +126,13 @@ typedef struct GCState {
     bool last_full;                 // [stw] the last cycle was full (not minor or medium):
                                     // sweeping copies its marks to Span.full_bits
     uint64_t gogc_trigger;          // [stw] trigger from GOGC alone (CPU limiter)
-    uint32_t trigger_ratio;         // [stw] trigger = marked + runway x ratio / 64
+    uint32_t trigger_ratio;         // [stw] trigger = marked + runway x ratio / GC_TRIGGER_SCALE
     // Statistics, written [stw] by the starter, read racily by memstats.
     _Atomic uint64_t pause_total_ns;
-    uint64_t pause_ns[256];       // latest at (num_gc + 255) % 256
-    _Atomic int64_t last_gc_ns;   // nanotime at the end of the last cycle (0: none)
-    _Atomic int64_t last_gc_unix; // walltime of the same
-    _Atomic uint64_t cpu_ns;      // GC CPU: pause x GOMAXPROCS, summed
+    uint64_t pause_ns[GC_PAUSE_RING]; // latest at (num_gc + GC_PAUSE_RING - 1) % GC_PAUSE_RING
+    _Atomic int64_t last_gc_ns;       // nanotime at the end of the last cycle (0: none)
+    _Atomic int64_t last_gc_unix;     // walltime of the same
+    _Atomic uint64_t cpu_ns;          // GC CPU: pause x GOMAXPROCS, summed
     // The CPU limiter's bucket (rt_gc_limiter_account): GC CPU time in,
     // mutator time out, capped at 1 CPU-second per P.
     uint64_t limiter_fill;    // [stw] ns
@@ -144,7 +152,7 @@ uint64_t rt_gc_heap_goal(void);
 // Goal and trigger from a marked heap size; publishes rt_gc_trigger. [stw]
 void rt_gc_set_goal(uint64_t marked);
 // Where the next trigger sits in the runway, in 64ths (concurrent cycles
-// start earlier than the stop-the-world ones' 61/64). [stw]
+// start earlier than the stop-the-world ones' GC_TRIGGER_STW). [stw]
 void rt_gc_set_trigger_ratio(uint32_t ratio64);
 // Non-heap memory the memory limit must leave room for (runtime metadata).
 uint64_t rt_gc_nonheap_bytes(void);

@@ -30,6 +30,9 @@ gort_read_memstats(gort_memstats *out)
     out->num_forced_gc = atomic_load(&rt_gc.num_forced_gc);
     out->last_gc_ns = (uint64_t)atomic_load(&rt_gc.last_gc_ns);
     out->pause_total_ns = atomic_load(&rt_gc.pause_total_ns);
+    _Static_assert(RT_NELEM(out->pause_ns) == GC_PAUSE_RING &&
+                           sizeof out->pause_ns == sizeof rt_gc.pause_ns,
+                   "gort_memstats.pause_ns is the pause ring");
     memcpy(out->pause_ns, rt_gc.pause_ns, sizeof out->pause_ns);
     int64_t total = rt_nanotime() - rt_starttime;
     int32_t np = atomic_load(&rt_gomaxprocs);

@@ -12,9 +12,9 @@
 //   goal       = min of the two, at least marked + 64 KiB.
 // Trigger: Go clamps its trigger to [45/64, 61/64] of the way from marked
 // to goal. A stop-the-world cycle needs no runway and triggers at the upper
-// clamp, 61/64; a concurrent one where the runway its marker needs begins,
-// within the clamps or at most 8 MiB before the goal (mark.c's cycle_end
-// sets the ratio).
+// clamp, 61/64 (GC_TRIGGER_STW); a concurrent one where the runway its
+// marker needs begins, within the clamps or at most 8 MiB before the goal
+// (mark.c's cycle_end sets the ratio).
 // CPU limiter: while the memory limit sets the goal, a cycle is skipped if
 // it would push GC over half of the CPU since the previous one (Go's
 // limiter caps GC near 50% and lets the limit be exceeded instead).
@@ -24,7 +24,7 @@
 
 #include <string.h>
 
-_Atomic uint64_t rt_gc_trigger = GC_HEAP_MINIMUM / 64 * 61;
+_Atomic uint64_t rt_gc_trigger = GC_HEAP_MINIMUM / GC_TRIGGER_SCALE * GC_TRIGGER_STW;
 _Atomic uint32_t rt_gc_malloc_hook = 1; // first allocations start the runtime goroutines
 
 _Atomic uint32_t rt_gc_fresh_cycle;
@@ -33,7 +33,7 @@ _Atomic int64_t rt_gc_force_period_ns = GC_FORCE_PERIOD_NS;
 GCState rt_gc = {.percent = GC_DEFAULT_PERCENT,
                  .memory_limit = INT64_MAX,
                  .goal = GC_HEAP_MINIMUM,
-                 .trigger_ratio = 61};
+                 .trigger_ratio = GC_TRIGGER_STW};
 
 static int32_t
 read_gogc(void)
@@ -130,9 +130,11 @@ rt_gc_set_goal(uint64_t marked)
     if (goal < marked + (64 << 10))
         goal = marked + (64 << 10);
     uint64_t ratio = rt_gc.trigger_ratio;
-    uint64_t trigger = goal == UINT64_MAX ? UINT64_MAX : marked + (goal - marked) / 64 * ratio;
-    uint64_t gtrig =
-            gogc_goal == UINT64_MAX ? UINT64_MAX : marked + (gogc_goal - marked) / 64 * ratio;
+    uint64_t trigger =
+            goal == UINT64_MAX ? UINT64_MAX : marked + (goal - marked) / GC_TRIGGER_SCALE * ratio;
+    uint64_t gtrig = gogc_goal == UINT64_MAX
+                             ? UINT64_MAX
+                             : marked + (gogc_goal - marked) / GC_TRIGGER_SCALE * ratio;
     rt_gc.limit_bound = bound;
     rt_gc.gogc_trigger = gtrig;
     atomic_store_explicit(&rt_gc.goal, goal, memory_order_relaxed);

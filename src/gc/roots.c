@@ -14,8 +14,8 @@
 // objects) and the statics the collector names (rt_gc_noscan_static) are
 // cut out of them.
 //
-// Locking: roots.lock guards the table; a leaf. segs is [stw]-ish: written
-// by the cycle's starter just before it stops the world (cycles are one at
+// Locking: roots.lock guards the table; a leaf. segs is [owner] the cycle's
+// starter: written by it just before it stops the world (cycles are one at
 // a time), read with the world stopped.
 #include "gc/gc.h"
 
@@ -116,7 +116,7 @@ seg_add(uintptr_t lo, uintptr_t hi)
 // The runtime's own statics that hold heap addresses as numbers, not as
 // references (heap metadata, the collector's heap bounds), cut out of the
 // data segments: a stale address there would keep its object alive.
-// Sorted by lo; [const after the first cycle] (rt_gc_noscan_static).
+// Sorted by lo; [const] after the first cycle (rt_gc_noscan_static).
 static struct {
     uintptr_t lo, hi;
 } noscan[4];

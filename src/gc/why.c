@@ -52,8 +52,9 @@ typedef struct WhyFrame {
 
 static struct {
     _Atomic uint32_t busy; // [atomic] a gort_gc_why call owns the fields below it
-    uintptr_t hidden;      // [busy, then stw] ~address asked for by gort_gc_why, 0 if none
-    uintptr_t skip_lo;     // [busy, then stw] the runtime's frames below gort_gc_why
+    uintptr_t hidden;      // [owner] the busy holder; read with the world stopped: ~address
+                           // asked for by gort_gc_why, 0 if none
+    uintptr_t skip_lo;     // [owner] the same: the runtime's frames below gort_gc_why
     uintptr_t skip_hi;     //
     int result;            // [stw] answer for gort_gc_why
     bool debug_freed;      // [stw] GODEBUG=gcwhy: "freed" said already
@@ -296,7 +297,8 @@ describe_root(uintptr_t q)
         break;
     }
     // WHY_ROOT_STACKS: threads' registers and stacks, goroutines' stacks.
-    for (M *mp = rt_allm; mp != NULL; mp = mp->alllink) {
+    for (M *mp = atomic_load_explicit(&rt_allm, memory_order_acquire); mp != NULL;
+         mp = mp->alllink) {
         if (q >= (uintptr_t)mp->gc_regs && q < (uintptr_t)(mp->gc_regs + RT_ARCH_NGREG)) {
             rt_printf("register %d of thread M%lld, stopped for the collection",
                       (int)((q - (uintptr_t)mp->gc_regs) / sizeof(uintptr_t)), (long long)mp->id);

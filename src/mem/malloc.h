@@ -235,12 +235,14 @@ struct Span {
     uint8_t spanclass;         // [const]
     uint8_t state;             // [lock: rt_mheap.lock] enum SpanState; read racily by rt_span_of
     bool needzero;             // [owner] free slots may hold stale bytes
-    uint8_t scan_kind;         // [set at span allocation; SCAN_SLOT -> SCAN_TABLE once,
-                               // by CAS winner] SCAN_SLOT, SCAN_LARGE or SCAN_TABLE
-    uint8_t *alloc_bits;       // [owner; stw/sweep swaps] 1 = allocated as of the last sweep
-    uint8_t *gcmark_bits;      // [atomic bit sets by the collector]
+    uint8_t scan_kind;         // [const] set at span allocation, then SCAN_SLOT -> SCAN_TABLE
+                               // once, by the CAS winner: SCAN_SLOT, SCAN_LARGE or SCAN_TABLE
+    uint8_t *alloc_bits;       // [owner] 1 = allocated as of the last sweep; swapped by the
+                               // sweep or with the world stopped
+    uint8_t *gcmark_bits;      // [atomic] its bits, set by the collector; swapped like
+                               // alloc_bits
     uint8_t *gcmark_saved;     // [stw] real mark bits while GODEBUG=gccheckmark re-marks
-    uint8_t *full_bits;        // [owner: the sweeper] marked by the last full cycle (not
+    uint8_t *full_bits;        // [owner] the sweeper: marked by the last full cycle (not
                                // minor or medium), not freed since (mark.c, "Minor cycles")
     _Atomic uint32_t sweepgen; // [atomic] see the sweepgen table above
     uint32_t fresh_cycle;      // [const] rt_gc_fresh_cycle when allocated: a span born
@@ -331,7 +333,7 @@ typedef struct HeapArena {
     _Atomic uint8_t page_marks[PAGES_PER_ARENA / 8];    // collector: span has marked objects
     _Atomic uint8_t page_specials[PAGES_PER_ARENA / 8]; // first page of spans with specials
     // Collector: pages written since the last full cycle (src/gc/mark.c,
-    // "Minor cycles"). [atomic bit sets by the collector; cleared stw]
+    // "Minor cycles"). [atomic] bits set by the collector, cleared with the world stopped
     _Atomic uint64_t written_since_full[PAGES_PER_ARENA / 64];
     PallocSum chunksum[CHUNKS_PER_ARENA]; // per 4 MiB chunk
     PallocSum sum;                        // whole arena (coarse level)
@@ -437,7 +439,7 @@ typedef struct MHeap {
     Lock lock; // guards every field tagged [lock] and all HeapArena page bitmaps
     // Arena table: index = address >> ARENA_SHIFT; entries published with a
     // release store and read with acquire loads without the lock.
-    _Atomic(HeapArena *) *arenas; // [const after init] ARENA_ENTRIES slots, lazily mapped
+    _Atomic(HeapArena *) *arenas; // [const] after init: ARENA_ENTRIES slots, lazily mapped
     HeapArena **allarenas;        // [lock] in address order
     uint32_t narenas;             // [lock]
     uint32_t search;              // [lock] arenas below this index have no free page
@@ -445,7 +447,7 @@ typedef struct MHeap {
     uint32_t sweepgen;            // [stw] += 2 per cycle (read atomically by spans' owners)
     bool dirty_tracking;          // [lock] new arenas are registered for dirty-page tracking
     bool dirty_failed;            // [lock] a registration failed: no concurrent marking
-    bool inited;                  // [const after init]
+    bool inited;                  // [const] after init
     FixAlloc spanalloc;           // [lock] Span structures
     FixAlloc cachealloc;          // [lock] MCache structures
     Lock speciallock;             // guards specialalloc
@@ -453,7 +455,7 @@ typedef struct MHeap {
     Lock mcache_lock;             // guards the MCache list
     MCache *allmcache;            // [lock: mcache_lock] live MCaches (for memstats)
     // Largest request that could ever be met (rt_os_mem_max at init): a
-    // larger large object is refused at once. [const after init]
+    // larger large object is refused at once. [const] after init
     uint64_t max_alloc;
     // Statistics, bytes. heap_idle = heap_sys - heap_inuse; released <= idle.
     uint64_t heap_sys;      // [lock] ready chunks of the arenas (mapped for use)

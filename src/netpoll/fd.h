@@ -12,10 +12,11 @@ struct gort_fd {
     int sysfd;              // the descriptor; closed at the last reference after close
     bool is_sock;           // writes use send(MSG_NOSIGNAL)
     _Atomic uint32_t state; // [atomic] FD_CLOSED bit | operations in flight
-    uint32_t rsema;         // [sema] 1 while no reader is inside: readers one at a time
-    uint32_t wsema;         // [sema] the same for writers
+    uint32_t rsema;         // [atomic] rt_semacquire's word: 1 while no reader is inside
+                            // (readers one at a time); set to 1 by rt_fd_new
+    uint32_t wsema;         // [atomic] the same for writers
     PollDesc *pd;           // poll descriptor; NULL: not pollable (a regular file);
-                            // [owner: the last reference] cleared at destroy
+                            // [owner] the last reference: cleared at destroy
     char *unlink_path;      // "unix" listener: the socket file removed at close
 };
 

@@ -38,10 +38,10 @@ struct PollDesc {
     PollDesc *link;            // [lock: pdcache.lock] free list
     uint32_t idx;              // [const] slot in pdtab
     _Atomic uint32_t fdseq;    // [atomic] changes when freed: stale events ignored
-    int fd;                    // [owner: the gort_fd holding it]
+    int fd;                    // [owner] the gort_fd holding it
     _Atomic uintptr_t rg;      // [atomic] read semaphore: PD_NIL, PD_READY, PD_WAIT or G *
     _Atomic uintptr_t wg;      // [atomic] write semaphore
-    _Atomic uint32_t info;     // [atomic, written under lock] PDI_* bits
+    _Atomic uint32_t info;     // [atomic] PDI_* bits; written under lock
     _Atomic uint32_t dualwait; // [atomic] the rg waiter also waits for writability
     Lock lock;                 // guards the fields below
     bool closing;              // [lock]

@@ -42,7 +42,7 @@ rt_preempt_yield(void)
         return;
     if (atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING)
         return;
-    RT_STORE(gp->preempt, false);
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     rt_gosched();
 }
 
@@ -55,7 +55,8 @@ rt_preempt_trap_fire(G *gp, uintptr_t *ret)
     M *m = rt_m();
     // A request met in the meantime (an entry point yielded) needs no second
     // yield; one held locks or no P cannot yield here.
-    return __atomic_load_n(&gp->preempt, __ATOMIC_RELAXED) && m->locks == 0 && m->p != NULL;
+    return atomic_load_explicit(&gp->preempt, memory_order_relaxed) && m->locks == 0 &&
+           m->p != NULL;
 }
 
 bool

@@ -40,6 +40,10 @@ enum {
     GOID_BATCH = 16,
     STEAL_TRIES = 4,
     MAX_GOMAXPROCS = 1024,
+    // schedule() takes from the global run queue first on every this many
+    // ticks (Go's 61, for fairness): two goroutines that keep readying each
+    // other could otherwise hold the local queue and starve the global one.
+    GLOBRUNQ_CHECK_TICKS = 61,
 };
 
 Sched rt_sched;
@@ -48,7 +52,7 @@ _Atomic int32_t rt_gomaxprocs;
 int32_t rt_ncpu = 1;
 G *rt_allg;
 Lock rt_allglock;
-M *rt_allm;
+_Atomic(M *) rt_allm;
 M rt_m0;
 G rt_g0;
 __thread void *rt_tls_m __attribute__((tls_model("initial-exec")));
@@ -108,7 +112,7 @@ static P *releasep(void);
 // returned there long ago (g0 re-enters at the same sp on every mcall), and
 // the switch code's first push would be an invalid write. Make it
 // addressable before each switch. vg_running is set once at boot.
-static bool vg_running; // [const after rt_procinit]
+static bool vg_running; // [const] after rt_procinit
 
 // Out of line: the client request takes the address of a local, which
 // would keep execute() from reaching rt_arch_gogo with a jump.
@@ -335,7 +339,7 @@ rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t
     gp->stack_size = stack_size;
     gp->is_system = sys;
     gp->started = false;
-    RT_STORE(gp->preempt, false);
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     RT_STORE(gp->m, NULL);
     gp->param = NULL;
     gp->waiting = NULL;
@@ -734,11 +738,11 @@ allocm(void)
     mp->id = rt_sched.mnext++;
     rt_sched.mcount++;
     rt_unlock(&rt_sched.lock);
-    M *old = atomic_load_explicit((_Atomic(M *) *)&rt_allm, memory_order_relaxed);
+    M *old = atomic_load_explicit(&rt_allm, memory_order_relaxed);
     do {
         mp->alllink = old;
-    } while (!atomic_compare_exchange_weak_explicit((_Atomic(M *) *)&rt_allm, &old, mp,
-                                                    memory_order_release, memory_order_relaxed));
+    } while (!atomic_compare_exchange_weak_explicit(&rt_allm, &old, mp, memory_order_release,
+                                                    memory_order_relaxed));
     return mp;
 }
 
@@ -1020,7 +1024,7 @@ execute(G *gp, bool inherit)
     san_acquire_g(gp);
     RT_STORE(m->curg, gp);
     RT_STORE(gp->m, m);
-    RT_STORE(gp->preempt, false);
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
     if (!inherit)
         RT_STORE(pp->schedtick, pp->schedtick + 1);
@@ -1348,7 +1352,8 @@ top:;
     bool inherit = false;
     int64_t now = 0;
     run_timers(pp, &now);
-    if (pp->schedtick % 61 == 0 && atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed)) {
+    if (pp->schedtick % GLOBRUNQ_CHECK_TICKS == 0 &&
+        atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed)) {
         rt_lock(&rt_sched.lock);
         gp = globrunqget(pp, 1);
         rt_unlock(&rt_sched.lock);
@@ -1472,7 +1477,7 @@ rt_async_preempt2(uintptr_t *ret)
         return;
     if (*ret == 0 && !rt_preempt_trap_fire(gp, ret))
         return; // the return trap (src/sched/preempt.c), with nothing to do
-    RT_STORE(gp->preempt, false);
+    atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
     mcall(gosched_m, false);
 }
 
@@ -1707,7 +1712,7 @@ preemptall(void)
             continue;
         G *gp = RT_LOAD(mp->curg);
         if (gp) {
-            RT_STORE(gp->preempt, true);
+            atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
             rt_preempt_m(mp);
         }
     }
@@ -2312,7 +2317,7 @@ rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg, 
     M *self = rt_m();
     G *me = self->curg;
     // Threads: registers of suspended Ms, and g0 stacks they were using.
-    for (M *mp = rt_allm; mp; mp = mp->alllink) {
+    for (M *mp = atomic_load_explicit(&rt_allm, memory_order_acquire); mp; mp = mp->alllink) {
         if (mp->gc_sp == 0)
             continue;
         fn((uintptr_t)mp->gc_regs, (uintptr_t)(mp->gc_regs + RT_ARCH_NGREG), arg);

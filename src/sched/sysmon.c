@@ -47,12 +47,12 @@ enum {
 };
 
 static int64_t lasttrace;
-static bool preempt_retry; // [owner: sysmon] retake asked for a quick retry
+static bool preempt_retry; // [owner] sysmon: retake asked for a quick retry
 
 // ---- GOMAXPROCS from the CPU limit (Go 1.25's updateMaxProcsGoroutine) ----
 
 static struct {
-    Lock lock;          // guards g's hand-off
+    Lock lock;          // guards g's hand-off: the fields tagged [lock]
     G *g;               // [lock] the updater goroutine, or NULL
     bool idle;          // [lock] g is parked, waiting for sysmon
     int32_t want;       // [lock] what g is to apply
@@ -205,7 +205,7 @@ retake(int64_t now)
         G *gp = RT_LOAD(mp->curg);
         if (gp == NULL)
             continue;
-        RT_STORE(gp->preempt, true);
+        atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
         if (!rt_debug.asyncpreemptoff) {
             rt_preempt_m(mp);
             if (now - pp->sysmonwhen < PREEMPT_RETRY_WINDOW_NS)
@@ -400,7 +400,7 @@ rt_schedtrace(bool detailed)
                   pp->schedtick, atomic_load_explicit(&pp->syscalltick, memory_order_relaxed),
                   mp ? (long long)mp->id : -1LL, n, pp->ngfree, pp->ntimers);
     }
-    for (M *mp = rt_allm; mp; mp = mp->alllink) {
+    for (M *mp = atomic_load_explicit(&rt_allm, memory_order_acquire); mp; mp = mp->alllink) {
         P *pp = mp->p;
         G *gp = RT_LOAD(mp->curg);
         G *lg = RT_LOAD(mp->lockedg);

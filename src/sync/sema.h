@@ -66,7 +66,7 @@ void rt_semrelease(uint32_t *addr, bool handoff);
 // Notify list: same layout as gort_cond's private fields.
 typedef struct NotifyList {
     _Atomic uint32_t wait;   // [atomic] ticket of the next waiter
-    _Atomic uint32_t notify; // [atomic read; written under lock] next ticket to notify
+    _Atomic uint32_t notify; // [atomic] next ticket to notify; written under lock
     Lock lock;               // guards head, tail and the Sudogs on the list
     uint32_t pad;
     Sudog *head; // [lock] parked waiters in arrival order (linked by s->next)

@@ -16,7 +16,7 @@
 #include <stdalign.h>
 
 struct gort_ticker {
-    Timer t;      // [const period/f/arg] first, so a pointer to it keeps the ticker alive
+    Timer t;      // [const] period, f and arg; first, so a pointer to it keeps the ticker alive
     gort_chan *c; // [const] cap-1 channel of int64_t
     Lock lock;    // guards stopped; held across each send
     bool stopped; // [lock: lock]

@@ -48,8 +48,8 @@ struct pm_scan_arg {
 
 enum { SCAN_VEC = 256 }; // regions per PAGEMAP_SCAN call
 
-static int uffd = -1;    // [const after rt_os_dirty_init]
-static int pagemap = -1; // [const after rt_os_dirty_init]
+static int uffd = -1;    // [const] after rt_os_dirty_init
+static int pagemap = -1; // [const] after rt_os_dirty_init
 
 int
 rt_os_dirty_init(void)

@@ -30,8 +30,8 @@
 
 enum { MAX_EVENTS = 128 };
 
-static int epfd = -1;                    // [const after init]
-static int evfd = -1;                    // [const after init]
+static int epfd = -1;                    // [const] after rt_os_netpoll_init
+static int evfd = -1;                    // [const] after rt_os_netpoll_init
 static _Atomic uint32_t breakpending;    // [atomic] a break is written and not yet consumed
 static _Atomic uint32_t have_pwait2 = 1; // [atomic] 0 once epoll_pwait2 said ENOSYS
 

@@ -48,6 +48,16 @@ enum {
     SIGNAL_STACK_SIZE = 64 << 10, // per-M alternate stack, plus a guard page
     MAX_RANGES = 8,
     NIL_LIMIT = 4096, // faults below this address are nil dereferences
+    // A fault this close below a thread's g0 stack is that stack's overflow.
+    G0_OVERFLOW_WINDOW = 64 << 10,
+};
+
+// Room the asynchronous preemption takes below the interrupted sp, past
+// the red zone (RT_ARCH_REDZONE), which the interrupted code may be using.
+enum {
+    ASYNC_RET_SLOT = 8,     // the interrupted pc, pushed as rt_arch_async_preempt's return address
+    ASYNC_SAVED_WORDS = 17, // its 16 pushes (flags and 15 registers), and one spare
+    ASYNC_C_FRAMES = 1536,  // rt_async_preempt2's C frames, up to its switch to g0
 };
 
 typedef struct TextRange {
@@ -352,7 +362,7 @@ fault(int sig, siginfo_t *info, ucontext_t *uc)
     }
     // The thread's own (g0) stack.
     if (mp != NULL && mp->g0_stack_lo != 0 && sp < mp->g0_stack_lo &&
-        sp + (64 << 10) >= mp->g0_stack_lo) {
+        sp + G0_OVERFLOW_WINDOW >= mp->g0_stack_lo) {
         pstr("runtime: g0 stack overflow: sp=");
         phex(sp);
         pstr(" stack=[");
@@ -411,12 +421,13 @@ sigquit(siginfo_t *info, ucontext_t *uc)
 // ---- asynchronous preemption ------------------------------------------------
 
 // Bytes below the interrupted sp that rt_arch_async_preempt and
-// rt_async_preempt2 may use: red zone, return pc, 17 saved registers, the
-// extended state and a margin for the C frames that switch to g0.
+// rt_async_preempt2 may use: red zone, return pc, saved registers, the
+// extended state (with its alignment slack) and the C frames that switch to g0.
 static bool
 stack_has_room(const G *gp, uintptr_t sp)
 {
-    uintptr_t need = RT_ARCH_REDZONE + 8 + 17 * 8 + (uintptr_t)rt_arch_xsave_size + 512 + 1024;
+    uintptr_t need = RT_ARCH_REDZONE + ASYNC_RET_SLOT + ASYNC_SAVED_WORDS * sizeof(uintptr_t) +
+                     (uintptr_t)rt_arch_xsave_size + ASYNC_C_FRAMES;
     return sp > gp->stack_lo && sp - gp->stack_lo > need;
 }
 
@@ -430,7 +441,7 @@ sigurg(ucontext_t *uc)
     if (RT_TSAN || rt_debug.asyncpreemptoff != 0)
         return;
     G *gp = RT_LOAD(mp->curg);
-    if (gp == NULL || !__atomic_load_n(&gp->preempt, __ATOMIC_RELAXED) ||
+    if (gp == NULL || !atomic_load_explicit(&gp->preempt, memory_order_relaxed) ||
         atomic_load_explicit(&gp->status, memory_order_relaxed) != G_RUNNING)
         return;
     if (mp->locks != 0 || mp->p == NULL)
@@ -451,7 +462,7 @@ sigurg(ucontext_t *uc)
     }
     rt_preempt_trap_forget(gp, sp);
     // Make the interrupted code "call" rt_arch_async_preempt, past its red zone.
-    sp -= RT_ARCH_REDZONE + 8;
+    sp -= RT_ARCH_REDZONE + ASYNC_RET_SLOT;
     *(uintptr_t *)sp = pc;
     r[REG_RSP] = (greg_t)sp;
     r[REG_RIP] = (greg_t)(uintptr_t)rt_arch_async_preempt;
@@ -550,7 +561,7 @@ sighandler(int sig, siginfo_t *info, void *ctx)
 }
 
 // The signal mask of the thread that booted, before gort changed anything:
-// every M's mask, less gort's own signals. [const after rt_signal_init]
+// every M's mask, less gort's own signals. [const] after rt_signal_init
 static sigset_t boot_sigmask;
 
 void

@@ -67,7 +67,7 @@ enum {
 
 enum { OBJ_UNLOADED, OBJ_LOADING, OBJ_LOADED, OBJ_FAILED };
 
-// One loaded object. Fields up to state are [const after init]: written by
+// One loaded object. Fields up to state are [const] after init: written by
 // record_obj before nobjs publishes the entry. The rest are written by the
 // thread that moved state to OBJ_LOADING, before it publishes OBJ_LOADED,
 // and read only after an acquire load of OBJ_LOADED.
