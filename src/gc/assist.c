@@ -24,7 +24,6 @@
 
 #include <string.h>
 
-// Mark assists (see "Mark assists" below).
 #define ASSIST_SLACK ((uint64_t)256 << 10) // allocation between two checks
 #define ASSIST_MAX   ((uint64_t)1 << 20)   // marking per call (about a millisecond)
 

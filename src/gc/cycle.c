@@ -17,7 +17,8 @@ bool rt_gc_valgrind;     // [stw] set at each cycle's start
 uint32_t rt_gc_cycle_no; // [stw] cycles completed
 
 enum {
-    TRIGGER_STW = 61,     // 64ths of the runway: stop-the-world cycles need none (Go's upper clamp)
+    // 64ths of the runway (GC_TRIGGER_SCALE); stop-the-world cycles need none and
+    // trigger at GC_TRIGGER_STW (gc.h, Go's upper clamp).
     TRIGGER_MIN = 45,     // concurrent ones start at least this far into it (Go's lower clamp),
     TRIGGER_EARLIEST = 4, // or, on a small heap, this far
 };
@@ -56,7 +57,7 @@ cycle_end(GCCycleStats *st, uint64_t marked, int64_t pause_ns, uint64_t bg_cpu_n
     st->global_bytes = rt_work.global_bytes;
     atomic_store_explicit(&rt_gc.heap_marked, marked, memory_order_relaxed);
     atomic_store_explicit(&rt_mheap.heap_live, marked, memory_order_relaxed);
-    rt_gc_set_trigger_ratio(TRIGGER_STW);
+    rt_gc_set_trigger_ratio(GC_TRIGGER_STW);
     rt_gc_set_goal(marked);
     st->goal = rt_gc_heap_goal();
     if (need > 0 && st->goal != UINT64_MAX) {
@@ -76,7 +77,7 @@ cycle_end(GCCycleStats *st, uint64_t marked, int64_t pause_ns, uint64_t bg_cpu_n
     st->n = ++rt_gc_cycle_no;
     int64_t tend = rt_nanotime();
     uint64_t pause = (uint64_t)(pause_ns + (tend - st->tmarkterm));
-    rt_gc.pause_ns[(st->n - 1) % 256] = pause;
+    rt_gc.pause_ns[(st->n - 1) % GC_PAUSE_RING] = pause;
     atomic_fetch_add_explicit(&rt_gc.pause_total_ns, pause, memory_order_relaxed);
     atomic_fetch_add_explicit(&rt_gc.cpu_ns, pause * (uint64_t)np + bg_cpu_ns,
                               memory_order_relaxed);

@@ -4,13 +4,17 @@
 // collector over the spans of src/mem, with Go's lazy concurrent sweeping,
 // Go's pacer (GOGC, GOMEMLIMIT) and Go's finalizer semantics. Where the
 // kernel tracks writes (src/os/linux/dirty.c), automatic cycles mark while
-// goroutines run, between two short pauses: see "Concurrent marking" in
-// mark.c; most of those cycles are minor or medium ones, which do not trace
-// again what survived an earlier cycle ("Minor cycles" there). gort_gc and
+// goroutines run, between two short pauses: see conc.c; most of those
+// cycles are minor or medium ones, which do not trace again what survived
+// an earlier cycle (gen.c). gort_gc and
 // the fallback (GODEBUG=gcstoptheworld=1 or gcconcurrent=0, valgrind, TSan,
 // older kernels) run the stop-the-world cycle below.
 //
-//   mark.c       the cycle (rt_gc_start), roots, parallel marking, checkmark
+//   mark.h       what the mark files share, and a map of them: markwork.c
+//                (mark stacks, sharing, mark threads), mark.c (scan loops,
+//                roots, checkmark, the stop-the-world mark), conc.c
+//                (concurrent marking), gen.c (minor and medium cycles),
+//                assist.c (mark assists), cycle.c (rt_gc_start, the cycle)
 //   sweep.c      sweeping one span (sweepgen states in malloc.h), the
 //                background sweeper goroutine, the scavenger step
 //   pacer.c      GOGC / GOMEMLIMIT, heap goal and trigger, the allocation
@@ -21,7 +25,7 @@
 //
 // A stop-the-world cycle, run by the goroutine that starts it (gort_gc, or
 // an allocation that crossed the trigger), as Go's phases with the world
-// stopped for all of marking (a concurrent cycle: see mark.c):
+// stopped for all of marking (a concurrent cycle: see conc.c):
 //
 //   1. sweep termination (STW; gctrace's first clock figure): stop the world
 //      (rt_gc_stop_world: goroutines are parked in the scheduler or
@@ -177,7 +181,7 @@ typedef struct GCCycleStats {
 } GCCycleStats;
 void rt_gc_trace(const GCCycleStats *st);
 
-// ---- mark.c ------------------------------------------------------------------
+// ---- the mark (mark.h lists its files) -----------------------------------------
 // Runs one full cycle on the calling user goroutine (P held, no Locks held).
 // reason GC_REASON_FORCED waits for a running cycle and always collects; the
 // others skip if a cycle is already running. Returns true if it collected.
@@ -192,7 +196,7 @@ bool rt_gc_mark_done(void);
 void rt_gc_mark_assist(void);
 // Bytes marked by assists since the program started.
 uint64_t rt_gc_assist_marked(void);
-// Minor cycles since the program started (see "Minor cycles" in mark.c).
+// Minor cycles since the program started (gen.c).
 uint32_t rt_gc_minor_cycles(void);
 // Medium cycles since the program started (the same).
 uint32_t rt_gc_medium_cycles(void);
@@ -226,7 +230,7 @@ void rt_gc_finq_range(uintptr_t *lo, uintptr_t *hi);
 // Wakes the finalizer goroutine if work is queued (starting it if needed).
 void rt_gc_finq_kick(void);
 
-// ---- mark.c: the collector's off-heap tables ---------------------------------
+// ---- markwork.c: the collector's off-heap tables -----------------------------
 // Doubles the table *t of *cap entries of width words each (the first used
 // of them kept), starting at first entries: rt_os_map'd, never on the heap
 // or scanned; throws what if it cannot be mapped.

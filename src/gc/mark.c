@@ -245,7 +245,7 @@ mark_word(GCWork *w, uintptr_t p, uintptr_t hlo, uintptr_t hsize, _Atomic(HeapAr
     // Bitmaps are whole 64-bit words (rt_span_bitmap_bytes), little-endian:
     // bit idx of the byte array is bit idx % 64 of word idx / 64. While
     // goroutines run, freeindex may be stale: a slot allocated meanwhile
-    // then reads as free, and mark termination finds it (see conc below).
+    // then reads as free, and mark termination finds it (see conc.c).
     uint64_t bit = (uint64_t)1 << (idx % 64);
     _Atomic uint64_t *mb = (_Atomic uint64_t *)s->gcmark_bits + idx / 64;
     if (atomic_load_explicit(mb, memory_order_relaxed) & bit)

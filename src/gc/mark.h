@@ -89,7 +89,7 @@ extern bool rt_gc_valgrind;
 //               cycle) is left alone (see "Young roots" below)
 enum MarkMode { MARK_PAR, MARK_SOLO, MARK_CONC, MARK_CHECK, MARK_SEED, MARK_WHY };
 
-// What a concurrent cycle marks (see "Minor cycles" below).
+// What a concurrent cycle marks (gen.c).
 enum GenKind {
     GEN_FULL = 0,   // mark everything
     GEN_MINOR = 1,  // pre-mark what the last cycle kept
@@ -122,59 +122,60 @@ typedef struct MarkWork {
 } MarkWork;
 extern MarkWork rt_work;
 
-// The concurrent mark (see "Concurrent marking" below).
+// The concurrent mark (conc.c).
 typedef struct ConcMark {
-    _Atomic uint32_t phase;       // [atomic; written with the world stopped] CONC_OFF / CONC_MARK
+    _Atomic uint32_t phase;       // [atomic] CONC_OFF / CONC_MARK; written with the world stopped
     _Atomic uint32_t done;        // [atomic] the concurrent marker ran out of work
     _Atomic uint32_t stop;        // [atomic] mark termination wants the marker to stop
-    bool decided, enabled;        // [rt_gc.running] whether cycles may mark concurrently
-    _Atomic bool all_dirty;       // [worker 0, then the stw mark workers] a scan failed: all armed
-                                  // pages count as written
-    bool arm_failed;              // [worker 0, then stw] the kernel refused to arm: stop trying
-    uintptr_t *runs;              // [stw; worker 0 during its job] armed ranges: lo, hi pairs
-    uintptr_t nruns, caprun;      // [same]
+    bool decided, enabled;        // [owner] rt_gc.running's holder: may cycles mark concurrently
+    _Atomic bool all_dirty;       // [atomic] worker 0, then the stw mark workers: a scan failed,
+                                  // all armed pages count as written
+    bool arm_failed;              // [owner] worker 0, then stw: the kernel refused to arm
+    uintptr_t *runs;              // [stw] (and worker 0 during its job) armed ranges: lo, hi pairs
+    uintptr_t nruns, caprun;      // [stw] the same
     uint64_t armed_pages;         // [stw] heap pages armed this cycle
-    _Atomic uint64_t dirty_pages; // [worker 0, then the stw mark workers] written OS pages
-                                  // rescanned this cycle
-    uint64_t cpu_ns;              // [worker 0, then stw] the concurrent marker's time
+    _Atomic uint64_t dirty_pages; // [atomic] worker 0, then the stw mark workers: written OS
+                                  // pages rescanned this cycle
+    uint64_t cpu_ns;              // [owner] worker 0, then stw: the concurrent marker's time
     // Mark assists (rt_gc_mark_assist).
     _Atomic uint32_t armed;       // [atomic] worker 0 armed the pages: heap objects may be read
-    _Atomic bool sparse;          // [atomic; set before armed] a full cycle's arming is complete:
+    _Atomic bool sparse;          // [atomic] set before armed: a full cycle's arming is complete:
                                   // large objects may skip their pages in memory (push_large)
     _Atomic uint32_t assist_busy; // [atomic] a goroutine is assisting (owns assist)
     _Atomic uint32_t hungry;      // [atomic] concurrent markers out of work: the others share
-    // Waiting in the concurrent mark (see "Waiting" below).
+    // Waiting in the concurrent mark (markwork.c).
     _Atomic uint32_t seq;            // [atomic] futex: bumped at each event a waiter may want
     _Atomic uint32_t nsleep;         // [atomic] threads asleep (or about to be) on seq
     _Atomic uint64_t wake_at;        // [atomic] worker 0's marked bytes that let a parked assist
                                      // go on; UINT64_MAX while none is parked
     _Atomic uint64_t nparked;        // [atomic] assists parked, all cycles
-    GCWork assist;                   // [assist_busy; stw] the assisting goroutine's work
+    GCWork assist;                   // [owner] assist_busy's holder, else stw: the assist's work
     uint64_t goal, expect;           // [stw] the goal, the work expected (heap_live at STW 1: st)
     _Atomic uint64_t assist_ns;      // [atomic] time goroutines spent assisting this cycle
     _Atomic uint64_t assist_wait_ns; // [atomic] time assists spent parked, all cycles
     _Atomic uint64_t assist_total;   // [atomic] bytes assists marked, all cycles
-    GCCycleStats st;                 // [rt_gc.running] the cycle in flight
-    // Minor cycles (see "Minor cycles" below).
-    bool gen;                      // [rt_gc.running] concurrent cycles may be minor (decided once)
-    bool gen_valid;                // [stw] no written bit was lost since the last mark
-    enum GenKind kind;             // [stw] this cycle's kind (the last one's between cycles)
-    bool dsf_done;                 // [worker 0, then stw] a medium cycle's rt_dsf_rescan finished
-    uint32_t nminor;               // [stw] minor cycles since the last full or medium one
-    uint32_t nmedium;              // [stw] medium cycles since the last full one
-    uint32_t nfull_owed;           // [stw] full cycles to run before the next minor one
-    uint32_t backoff;              // [stw] nfull_owed after the next minor cycle that gains nothing
-    uint64_t full_live;            // [stw] bytes the last full cycle marked
-    uint64_t full_prev;            // [stw] ... and the one before it
-    uint64_t old_bytes;            // [stw] bytes pre-marked in this minor or medium cycle
-    uint64_t work_last[3];         // [stw] bytes the last cycle of each kind (GenKind) traced
-    uint64_t need[3];              // [stw] runway the last concurrent mark of each kind needed
-    uint64_t harvest_pages;        // [worker 0, then stw] written pages found at a minor's start
-    uint64_t setup_ns;             // [worker 0, then stw] its time before it could trace: arming,
-                                   // or pre-marking and the harvest
-    bool setup_done;               // [worker 0, then stw] it got that far
-    uint64_t setup_last[3];        // [stw] setup_ns of the last cycle of each kind that
-                                   // finished its setup
+    GCCycleStats st;                 // [owner] rt_gc.running's holder: the cycle in flight
+    // Minor cycles (gen.c).
+    bool gen;               // [owner] rt_gc.running's holder: concurrent cycles may be
+                            // minor (decided once)
+    bool gen_valid;         // [stw] no written bit was lost since the last mark
+    enum GenKind kind;      // [stw] this cycle's kind (the last one's between cycles)
+    bool dsf_done;          // [owner] worker 0, then stw: a medium cycle's rt_dsf_rescan ended
+    uint32_t nminor;        // [stw] minor cycles since the last full or medium one
+    uint32_t nmedium;       // [stw] medium cycles since the last full one
+    uint32_t nfull_owed;    // [stw] full cycles to run before the next minor one
+    uint32_t backoff;       // [stw] nfull_owed after the next minor cycle that gains nothing
+    uint64_t full_live;     // [stw] bytes the last full cycle marked
+    uint64_t full_prev;     // [stw] ... and the one before it
+    uint64_t old_bytes;     // [stw] bytes pre-marked in this minor or medium cycle
+    uint64_t work_last[3];  // [stw] bytes the last cycle of each kind (GenKind) traced
+    uint64_t need[3];       // [stw] runway the last concurrent mark of each kind needed
+    uint64_t harvest_pages; // [owner] worker 0, then stw: written pages at a minor's start
+    uint64_t setup_ns;      // [owner] worker 0, then stw: its time before it could
+                            // trace (arming, or pre-marking and the harvest)
+    bool setup_done;        // [owner] worker 0, then stw: it got that far
+    uint64_t setup_last[3]; // [stw] setup_ns of the last cycle of each kind that
+                            // finished its setup
     _Atomic uint32_t minor_total;  // [atomic] minor cycles since the program started
     _Atomic uint32_t medium_total; // [atomic] medium cycles since the program started
 } ConcMark;
@@ -188,10 +189,10 @@ enum { WAIT_ACTIVE = 4, WAIT_PAUSES = 30 };
 
 enum { CORE_UNKNOWN, CORE_DECIDING, CORE_ON, CORE_OFF };
 typedef struct MarkLarge {
-    _Atomic uint32_t state;      // [atomic; reset with the world stopped] whether mincore may be
-                                 // used this cycle
-    uint64_t swapouts;           // [written by the decider before it publishes CORE_ON] the
-                                 // system's swap-out count then
+    _Atomic uint32_t state;      // [atomic] whether mincore may be used this cycle; reset with
+                                 // the world stopped
+    uint64_t swapouts;           // [const] written by the decider before it publishes CORE_ON:
+                                 // the system's swap-out count then
     _Atomic uint64_t core_scans; // [atomic] large objects scanned by mincore, all cycles
 } MarkLarge;
 extern MarkLarge rt_large;

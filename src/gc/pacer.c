@@ -14,7 +14,7 @@
 // to goal. A stop-the-world cycle needs no runway and triggers at the upper
 // clamp, 61/64 (GC_TRIGGER_STW); a concurrent one where the runway its
 // marker needs begins, within the clamps or at most 8 MiB before the goal
-// (mark.c's cycle_end sets the ratio).
+// (cycle.c's cycle_end sets the ratio).
 // CPU limiter: while the memory limit sets the goal, a cycle is skipped if
 // it would push GC over half of the CPU since the previous one (Go's
 // limiter caps GC near 50% and lets the limit be exceeded instead).
@@ -104,7 +104,7 @@ rt_gc_set_goal(uint64_t marked)
         if (full != 0 && full < marked) {
             // After a minor or medium cycle: the last full mark's goal,
             // with at least a quarter of its runway left (at most a quarter
-            // is promoted between two of them: mark.c's gen_next_kind).
+            // is promoted between two of them: gen.c's rt_gen_next_kind).
             uint64_t runway = (uint64_t)((unsigned __int128)full * (uint64_t)pct / 100);
             goal = full + runway;
             if (goal < marked + runway / 4)
