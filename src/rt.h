@@ -318,6 +318,7 @@ rt_getg(void)
 }
 
 // ---- Scheduler interface (src/sched/proc.c) -----------------------------
+// (What only the scheduler's own files share is in src/sched/sched.h.)
 
 // Creates a goroutine; sys marks a runtime goroutine. Returns it.
 G *rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t callerpc);
@@ -336,6 +337,39 @@ RT_NORETURN void rt_goexit1(void);
 // and gort_gomaxprocs. Called on a user goroutine.
 void rt_stop_the_world(const char *why);
 void rt_start_the_world(void);
+// Queues n goroutines made ready by the poller (linked by schedlink, still
+// G_WAITING) and starts Ms for idle Ps (Go's injectglist). g0 or sysmon.
+void rt_sched_injectglist(G *list, int32_t n);
+uint32_t rt_fastrand(void);
+static inline uint32_t
+rt_fastrandn(uint32_t n)
+{
+    return (uint32_t)(((uint64_t)rt_fastrand() * n) >> 32);
+}
+// Called by the async preemption stub on the goroutine's stack; ret is the
+// slot of the return address the stub will return to (0 in it: the return
+// trap fills it, see src/sched/preempt.c).
+void rt_async_preempt2(uintptr_t *ret);
+// Deadlock check: called when an M finds nothing to run.
+void rt_checkdead(void);
+// Boot: creates the first GOMAXPROCS Ps and gives P0 to m0.
+void rt_procinit(int32_t nprocs);
+// Starts sysmon (src/sched/sysmon.c) on its own M, without a P.
+void rt_sysmon_start(void);
+// Count user goroutines.
+int rt_gcount(void);
+// A timer earlier than any before on its P was added: make sure some M will
+// look at timers by `when` (wakes the M sleeping until the next timer).
+void rt_sched_timer_wake(int64_t when);
+// Is spinning worthwhile for a sync.Mutex waiter (Go's sync_runtime_canSpin)?
+bool rt_sync_canspin(int iter);
+void rt_sync_dospin(void);
+// Acquire/release a sudog from the P's cache (never the GC heap): src/sched/sudog.c.
+Sudog *rt_sudog_acquire(void);
+void rt_sudog_release(Sudog *s);
+
+// ---- The collector's stop-the-world (src/sched/gcstop.c) -----------------
+
 // The collector's stop-the-world: like rt_stop_the_world, but a goroutine
 // that does not reach a safe point at once (user code, a blocking libc
 // call) is suspended in its signal handler with its registers saved, so
@@ -355,21 +389,6 @@ void rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *
 void rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs);
 // rt_unlock side: the M was asked while it held locks.
 void rt_gc_suspend_self(void);
-// Wakes an idle P to run work if there is an idle P and no spinning M.
-void rt_wakep(void);
-// Queues n goroutines made ready by the poller (linked by schedlink, still
-// G_WAITING) and starts Ms for idle Ps (Go's injectglist). g0 or sysmon.
-void rt_sched_injectglist(G *list, int32_t n);
-uint32_t rt_fastrand(void);
-static inline uint32_t
-rt_fastrandn(uint32_t n)
-{
-    return (uint32_t)(((uint64_t)rt_fastrand() * n) >> 32);
-}
-// Called by the async preemption stub on the goroutine's stack; ret is the
-// slot of the return address the stub will return to (0 in it: the return
-// trap fills it, see src/sched/preempt.c).
-void rt_async_preempt2(uintptr_t *ret);
 
 // ---- Preemption at gort's entry points (src/sched/preempt.c) -------------
 
@@ -405,24 +424,8 @@ rt_preempt_point(void)
     if (m != NULL)
         rt_preempt_point_m(m);
 }
-// Acquire/release a sudog from the P's cache (never the GC heap).
-Sudog *rt_sudog_acquire(void);
-void rt_sudog_release(Sudog *s);
-// Deadlock check: called when an M finds nothing to run.
-void rt_checkdead(void);
-// ---- System calls and locked threads (src/sched/syscall.c, proc.c) ----------
-// A P taken from a system call (sysmon's retake, gort_syscall_enter_block),
-// or given up by an M that must sleep: starts an M for it when there is work,
-// else idles it (Go's handoffp). pp is owned by no M.
-void rt_handoffp(P *pp);
-// gort_syscall_exit's slow path, for exitsyscall: on g0, runs the goroutine on
-// an idle P, or queues it globally and parks the thread.
-void rt_exitsyscall_park(void);
-// Takes an idle P for the calling M (exitsyscall's second chance); false if none.
-bool rt_exitsyscall_pidle(void);
-// gort_syscall_enter found a stop-the-world pending: stop pp (P_SYSCALL).
-void rt_entersyscall_gcwait(P *pp);
-bool rt_runqempty(P *pp);
+
+// ---- System calls: the signal protocol (src/sched/syscall.c) -------------
 // Signal protocol against the system-call path: before sending SIGURG for
 // any reason, a sender moves m->preempt_pending from 0 to 1; the handler
 // moves it back. gort_syscall_enter moves it from 0 to RT_M_INSYSCALL
@@ -432,33 +435,22 @@ enum { RT_M_INSYSCALL = 2 };
 bool rt_signal_claim(M *mp);
 // The handler's side: a claimed signal arrived (leaves RT_M_INSYSCALL alone).
 void rt_signal_done(M *mp);
-// Boot: creates the first GOMAXPROCS Ps and gives P0 to m0.
-void rt_procinit(int32_t nprocs);
-// sysmon (src/sched/sysmon.c): runs on its own M without a P.
-void rt_sysmon(void);
-void rt_sysmon_start(void);
+
+// ---- sysmon and GOMAXPROCS (src/sched/sysmon.c) --------------------------
 // Wakes sysmon if it sleeps with every P idle (any thread, even one without an M).
 void rt_sysmon_wake(void);
-// The default GOMAXPROCS (sysmon.c): what the process may use (affinity,
-// cgroup quota: rt_os_cpu_limit) unless the GOMAXPROCS variable is set;
-// sysmon re-checks it about once a second and follows a change, until the
-// program sets GOMAXPROCS itself (gort_gomaxprocs, which calls
-// rt_maxprocs_user_set).
+// The default GOMAXPROCS: what the process may use (affinity, cgroup quota:
+// rt_os_cpu_limit) unless the GOMAXPROCS variable is set; sysmon re-checks
+// it about once a second and follows a change, until the program sets
+// GOMAXPROCS itself (gort_gomaxprocs, which calls rt_maxprocs_user_set).
 int32_t rt_maxprocs_default(void);
 void rt_maxprocs_start(void);
 void rt_maxprocs_user_set(void);
-// Sets GOMAXPROCS to n (stop the world, resize). On a user goroutine.
-void rt_gomaxprocs_set(int32_t n);
+
+// ---- Sanitizers at exit (src/sched/fiber.c) -------------------------------
+// The process exits from a goroutine: under TSan, back to the thread's own
+// fiber first.
 void rt_sched_before_exit(void);
-void rt_schedtrace(bool detailed);
-// Count user goroutines.
-int rt_gcount(void);
-// A timer earlier than any before on its P was added: make sure some M will
-// look at timers by `when` (wakes the M sleeping until the next timer).
-void rt_sched_timer_wake(int64_t when);
-// Is spinning worthwhile for a sync.Mutex waiter (Go's sync_runtime_canSpin)?
-bool rt_sync_canspin(int iter);
-void rt_sync_dospin(void);
 
 // ---- Boot (src/core/init.c) -----------------------------------------------
 // Called in order by rt0 (src/arch/<arch>/rt0.S).

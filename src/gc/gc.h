@@ -57,7 +57,7 @@
 //      starter scavenges at its end; gort_gc sweeps everything itself
 //      before returning, as runtime.GC does.
 //
-// Stop-the-world: rt_gc_stop_world (src/sched/proc.c) takes worldsema, as
+// Stop-the-world: rt_gc_stop_world (src/sched/gcstop.c) takes worldsema, as
 // rt_stop_the_world does, so a collection and gort_gomaxprocs take turns.
 // Sweepers hold m->locks while they sweep one span, so a stop never finds a
 // span half swept; so does an M handing a P to another (startm).

@@ -5,7 +5,7 @@
 // runnext slot: a G readied by the running G goes to runnext and runs next,
 // inheriting the time slice (so ping-pong pairs stay on one P). Overflow and
 // yielded Gs go to the global queue under sched.lock, which every P checks
-// each 61st tick so it cannot starve.
+// each 61st tick so it cannot starve (the queues: runq.c).
 //
 // schedule() runs on the M's g0 stack: it takes the next G from the global
 // queue (every 61 ticks), the local runq, or findrunnable(), which also
@@ -21,12 +21,24 @@
 // cache at once (src/mem/stack.c). G descriptors are never freed: dead Gs
 // wait on per-P and global free lists, as in Go.
 //
+// Here: the switches (mcall, execute), G bookkeeping, the idle P and M
+// lists, P ownership, M creation and parking, deadlock detection, the
+// scheduler loop, park/ready/yield/exit, the scheduler's side of system
+// calls and locked threads, stop and start the world, GOMAXPROCS and the
+// public API. The rest of the scheduler has files of its own (sched.h lists
+// them and what they share): the run queues (runq.c), the collector's
+// stop-the-world by signals (gcstop.c), the sudog cache (sudog.c), the
+// stack switches told to the sanitizers and valgrind (fiber.h, fiber.c),
+// system calls (syscall.c), sysmon (sysmon.c) and preemption (preempt.c).
+//
 // Locks: sched.lock guards the idle M and P lists and the global queue;
 // sched.gflock the global free Gs; rt_allglock the allg list. Lock order:
 // sched.lock before gflock and allglock (docs/locking.md).
 #include "netpoll/netpoll.h"
 #include "rt.h"
 #include "sanitize.h"
+#include "sched/fiber.h"
+#include "sched/sched.h"
 #include "time/timer.h"
 
 #include <errno.h>
@@ -36,7 +48,6 @@
 enum {
     GFREE_LOCAL_MAX = 64,
     GFREE_BATCH = 32,
-    SUDOG_LOCAL_MAX = 128,
     GOID_BATCH = 16,
     STEAL_TRIES = 4,
     MAX_GOMAXPROCS = 1024,
@@ -67,154 +78,21 @@ static int32_t newprocs; // [stw] GOMAXPROCS to apply at the next start-the-worl
 // the next one's switch in, and the resumed goroutine's returns are
 // predicted from the entries its peer pushed on the way into the same
 // runtime path (a ping-pong pair returns through identical frames). With
-// calls, each switch cost four or five mispredicted returns.
+// calls, each switch cost four or five mispredicted returns. Nor may they
+// pass the address of a local to a function of another file: gcc then
+// cannot tell that the local is dead at the last call, and makes it a call
+// (hence runqget, which fills schedule's `inherit`, is inline in sched.h).
 static void schedule(void);
 static void execute(G *gp, bool inherit);
 static G *findrunnable(bool *inherit);
-static void runqput(P *pp, G *gp, bool next);
-static G *runqget(P *pp, bool *inherit);
-static void globrunqput(G *gp);
-static G *globrunqget(P *pp, int32_t max);
 static void stopm(void);
 static void startm(P *pp, bool spinning);
-static void gcstop_notify(void);
 static void gcstopm(void);
 static void stoplockedm(void);
 static void startlockedm(G *gp);
 static P *procresize(int32_t nprocs);
 static void acquirep(P *pp);
 static P *releasep(void);
-
-// ---- Sanitizer fiber annotations ------------------------------------------
-//
-// ASan and TSan must be told about every stack switch, from the function
-// that performs it: a TSan fiber switch followed by a return would pop the
-// new fiber's shadow stack, hence always_inline. g0 frames are
-// abandoned at each switch to a goroutine, so g0 is a fiber that "dies" every
-// time (NULL fake-stack save); goroutines are resumed where they left off.
-
-#define RT_ALWAYS_INLINE inline __attribute__((always_inline))
-
-// The functions g0 enters and never returns from (mcall targets, schedule,
-// execute, thread start) would leave one TSan shadow-stack entry each per
-// switch and overflow it: they are not instrumented under TSan.
-#if RT_TSAN && defined(__clang__)
-#define RT_G0_NORETURN_FN __attribute__((disable_sanitizer_instrumentation))
-#else
-#define RT_G0_NORETURN_FN
-#endif
-
-// Valgrind (memcheck) keeps [sp - red zone, sp) addressable by marking it
-// as sp moves down, and marks what lies below a rising sp no-access. A jump
-// to another stack (every goroutine stack and g0 stack is registered with
-// rt_valgrind_stack_register, so it is seen as a switch) marks nothing: the
-// red zone under the target's sp may still be no-access from frames that
-// returned there long ago (g0 re-enters at the same sp on every mcall), and
-// the switch code's first push would be an invalid write. Make it
-// addressable before each switch. vg_running is set once at boot.
-static bool vg_running; // [const] after rt_procinit
-
-// Out of line: the client request takes the address of a local, which
-// would keep execute() from reaching rt_arch_gogo with a jump.
-static RT_NOINLINE void
-vg_mark_redzone(uintptr_t sp)
-{
-    rt_valgrind_make_undefined((const void *)(sp - RT_ARCH_REDZONE), RT_ARCH_REDZONE);
-}
-
-static RT_ALWAYS_INLINE void
-vg_stack_switch(uintptr_t sp)
-{
-    if (rt_unlikely(vg_running))
-        vg_mark_redzone(sp);
-}
-
-static RT_ALWAYS_INLINE void
-san_to_g0(M *m, G *gp, bool dying)
-{
-    vg_stack_switch(m->g0->sched.sp);
-#if RT_ASAN
-    __sanitizer_start_switch_fiber(dying ? NULL : &gp->san_fake_stack, (const void *)m->g0_stack_lo,
-                                   (size_t)(m->g0_stack_hi - m->g0_stack_lo));
-#endif
-#if RT_TSAN
-    __tsan_switch_to_fiber(m->san_fiber, 0);
-#endif
-    (void)m;
-    (void)gp;
-    (void)dying;
-}
-
-enum { ASAN_G0_CLEAR = 64 << 10 };
-
-static RT_ALWAYS_INLINE void
-san_on_g0(void)
-{
-#if RT_ASAN
-    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
-    // g0's frames are abandoned at every switch to a goroutine, never
-    // returned from, so ASan never unpoisons their redzones: clear the
-    // shadow of the part of g0's stack the scheduler uses before reusing it.
-    M *m = rt_m();
-    uintptr_t top = m->g0->sched.sp, lo = top - (uintptr_t)ASAN_G0_CLEAR;
-    if (lo < m->g0_stack_lo)
-        lo = m->g0_stack_lo;
-    __asan_unpoison_memory_region((void *)lo, top - lo);
-#endif
-}
-
-static RT_ALWAYS_INLINE void
-san_to_g(M *m, G *gp)
-{
-    vg_stack_switch(gp->sched.sp);
-#if RT_ASAN
-    __sanitizer_start_switch_fiber(NULL, (const void *)gp->stack_lo,
-                                   (size_t)(gp->stack_hi - gp->stack_lo));
-#endif
-#if RT_TSAN
-    if (!gp->san_fiber)
-        gp->san_fiber = __tsan_create_fiber(0);
-    __tsan_switch_to_fiber(gp->san_fiber, 0);
-#endif
-    (void)m;
-    (void)gp;
-}
-
-static RT_ALWAYS_INLINE void
-san_on_g(G *gp)
-{
-#if RT_ASAN
-    __sanitizer_finish_switch_fiber(gp->san_fake_stack, NULL, NULL);
-#endif
-    (void)gp;
-}
-
-// TSan: a G changes hands between Ms through the lock-free run queues, and
-// the scheduler code that takes it off them (schedule, findrunnable, execute
-// and everything inlined there) is not instrumented (RT_G0_NORETURN_FN), so
-// TSan sees neither the acquire loads that take a G nor, for a G created on
-// one M and run on another, any edge from rt_newproc's writes (gp->fn,
-// gp->arg, gp->stack_size) to its first run. Every path that makes a G
-// runnable (runqput, globrunqput) releases on the G's address; execute
-// acquires there before switching to it, and the fiber switch carries that
-// on to the goroutine.
-static RT_ALWAYS_INLINE void
-san_release_g(G *gp)
-{
-#if RT_TSAN
-    __tsan_release(gp);
-#endif
-    (void)gp;
-}
-
-static RT_ALWAYS_INLINE void
-san_acquire_g(G *gp)
-{
-#if RT_TSAN
-    __tsan_acquire(gp);
-#endif
-    (void)gp;
-}
 
 // ---- Switching ---------------------------------------------------------------
 
@@ -353,7 +231,7 @@ rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t
         atomic_fetch_add_explicit(&rt_sched.ngsys, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
-    runqput(pp, gp, true);
+    rt_runqput(pp, gp, true);
     if (atomic_load_explicit(&rt_sched.main_started, memory_order_relaxed))
         rt_wakep();
     m->locks--;
@@ -367,279 +245,10 @@ rt_gcount(void)
            atomic_load_explicit(&rt_sched.ngsys, memory_order_relaxed);
 }
 
-// ---- Sudog cache -----------------------------------------------------------------
-
-// Sudogs come from a per-P cache without locks or atomics (runtime code is
-// never preempted, and the collector suspends no M inside it); the central
-// cache balances Ps. Zeroing is field by field: a 128-byte struct copy
-// compiles to "rep stos", whose start-up cost dominated channel ping-pong.
-static inline void
-sudog_clear(Sudog *s)
-{
-    s->g = NULL;
-    s->next = NULL;
-    s->prev = NULL;
-    s->elem = NULL;
-    s->c = NULL;
-    s->waitlink = NULL;
-    s->acquiretime = 0;
-    s->releasetime = 0;
-    s->ticket = 0;
-    s->is_select = false;
-    s->success = false;
-    s->addr = NULL;
-    s->parent = NULL;
-    s->waittail = NULL;
-    s->case_index = 0;
-}
-
-static RT_NOINLINE void
-sudog_refill(P *pp)
-{
-    rt_lock(&rt_sched.sudoglock);
-    while (pp->nsudogcache < SUDOG_LOCAL_MAX / 2 && rt_sched.sudogcache) {
-        Sudog *s = rt_sched.sudogcache;
-        rt_sched.sudogcache = s->next;
-        s->next = pp->sudogcache;
-        pp->sudogcache = s;
-        pp->nsudogcache++;
-    }
-    rt_unlock(&rt_sched.sudoglock);
-    if (pp->sudogcache == NULL) {
-        Sudog *s = rt_persistentalloc(sizeof(Sudog), RT_CACHE_LINE);
-        s->next = NULL;
-        pp->sudogcache = s;
-        pp->nsudogcache = 1;
-    }
-}
-
-static RT_NOINLINE void
-sudog_spill(P *pp)
-{
-    rt_lock(&rt_sched.sudoglock);
-    while (pp->nsudogcache > SUDOG_LOCAL_MAX / 2) {
-        Sudog *x = pp->sudogcache;
-        pp->sudogcache = x->next;
-        pp->nsudogcache--;
-        x->next = rt_sched.sudogcache;
-        rt_sched.sudogcache = x;
-    }
-    rt_unlock(&rt_sched.sudoglock);
-}
-
-Sudog *
-rt_sudog_acquire(void)
-{
-    P *pp = rt_m()->p;
-    if (rt_unlikely(pp->sudogcache == NULL))
-        sudog_refill(pp);
-    Sudog *s = pp->sudogcache;
-    pp->sudogcache = s->next;
-    pp->nsudogcache--;
-    sudog_clear(s);
-    return s;
-}
-
-void
-rt_sudog_release(Sudog *s)
-{
-    P *pp = rt_m()->p;
-    s->g = NULL;
-    s->elem = NULL;
-    s->c = NULL;
-    s->next = pp->sudogcache;
-    pp->sudogcache = s;
-    if (rt_unlikely(++pp->nsudogcache >= SUDOG_LOCAL_MAX))
-        sudog_spill(pp);
-}
-
-// ---- Local run queue (lock-free; owner puts, anyone takes) ------------------
-
-static inline bool
-runqempty(P *pp)
-{
-    for (;;) {
-        uint32_t head = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
-        uint32_t tail = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
-        G *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
-        if (tail == atomic_load_explicit(&pp->runqtail, memory_order_acquire))
-            return head == tail && next == NULL;
-    }
-}
-
-// Moves half of the full local queue plus gp to the global queue.
-static bool
-runqputslow(P *pp, G *gp, uint32_t head, uint32_t tail)
-{
-    G *batch[RUNQ_SIZE / 2 + 1];
-    uint32_t n = (tail - head) / 2;
-    if (n != RUNQ_SIZE / 2)
-        rt_throw("runqputslow: queue is not full");
-    for (uint32_t i = 0; i < n; i++)
-        batch[i] = atomic_load_explicit(&pp->runq[(head + i) % RUNQ_SIZE], memory_order_relaxed);
-    if (!atomic_compare_exchange_strong_explicit(&pp->runqhead, &head, head + n,
-                                                 memory_order_release, memory_order_relaxed))
-        return false;
-    batch[n] = gp;
-    for (uint32_t i = 0; i < n; i++)
-        batch[i]->schedlink = batch[i + 1];
-    batch[n]->schedlink = NULL;
-    rt_lock(&rt_sched.lock);
-    if (rt_sched.runq_tail)
-        rt_sched.runq_tail->schedlink = batch[0];
-    else
-        rt_sched.runq_head = batch[0];
-    rt_sched.runq_tail = batch[n];
-    atomic_fetch_add_explicit(&rt_sched.runqsize, (int32_t)n + 1, memory_order_relaxed);
-    rt_unlock(&rt_sched.lock);
-    return true;
-}
-
-static void
-runqput(P *pp, G *gp, bool next)
-{
-    san_release_g(gp);
-    if (next) {
-        G *old = atomic_exchange_explicit(&pp->runnext, gp, memory_order_acq_rel);
-        if (old == NULL)
-            return;
-        gp = old;
-    }
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
-        if (t - h < RUNQ_SIZE) {
-            atomic_store_explicit(&pp->runq[t % RUNQ_SIZE], gp, memory_order_relaxed);
-            atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
-            return;
-        }
-        if (runqputslow(pp, gp, h, t))
-            return;
-    }
-}
-
-static G *
-runqget(P *pp, bool *inherit)
-{
-    G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-    if (next && atomic_compare_exchange_strong_explicit(
-                        &pp->runnext, &next, NULL, memory_order_acq_rel, memory_order_relaxed)) {
-        *inherit = true;
-        return next;
-    }
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
-        if (t == h)
-            return NULL;
-        G *gp = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
-                                                  memory_order_relaxed)) {
-            *inherit = false;
-            return gp;
-        }
-    }
-}
-
-// Grabs half of pp's queue into batch[bhead...]; returns how many.
-static uint32_t
-runqgrab(P *pp, _Atomic(G *) *batch, uint32_t bhead, bool steal_runnext)
-{
-    for (;;) {
-        uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
-        uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
-        uint32_t n = t - h;
-        n = n - n / 2;
-        if (n == 0) {
-            if (steal_runnext) {
-                G *next = atomic_load_explicit(&pp->runnext, memory_order_acquire);
-                if (next) {
-                    // The victim is likely to run it very soon (it is about
-                    // to block or yield): give it a moment, as Go does.
-                    if (atomic_load_explicit(&pp->status, memory_order_relaxed) == P_RUNNING)
-                        rt_os_usleep(3);
-                    if (!atomic_compare_exchange_strong_explicit(&pp->runnext, &next, NULL,
-                                                                 memory_order_acq_rel,
-                                                                 memory_order_relaxed))
-                        continue;
-                    atomic_store_explicit(&batch[bhead % RUNQ_SIZE], next, memory_order_relaxed);
-                    return 1;
-                }
-            }
-            return 0;
-        }
-        if (n > RUNQ_SIZE / 2)
-            continue; // inconsistent read of h and t
-        for (uint32_t i = 0; i < n; i++) {
-            G *g = atomic_load_explicit(&pp->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
-            atomic_store_explicit(&batch[(bhead + i) % RUNQ_SIZE], g, memory_order_relaxed);
-        }
-        if (atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
-                                                    memory_order_relaxed))
-            return n;
-    }
-}
-
-// Steals half of p2's Gs into pp's queue; returns one of them to run.
-static G *
-runqsteal(P *pp, P *p2, bool steal_runnext)
-{
-    uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
-    uint32_t n = runqgrab(p2, pp->runq, t, steal_runnext);
-    if (n == 0)
-        return NULL;
-    n--;
-    G *gp = atomic_load_explicit(&pp->runq[(t + n) % RUNQ_SIZE], memory_order_relaxed);
-    if (n > 0)
-        atomic_store_explicit(&pp->runqtail, t + n, memory_order_release);
-    return gp;
-}
-
-// ---- Global run queue (sched.lock) ---------------------------------------------
-
-static void
-globrunqput(G *gp)
-{
-    san_release_g(gp);
-    gp->schedlink = NULL;
-    if (rt_sched.runq_tail)
-        rt_sched.runq_tail->schedlink = gp;
-    else
-        rt_sched.runq_head = gp;
-    rt_sched.runq_tail = gp;
-    atomic_fetch_add_explicit(&rt_sched.runqsize, 1, memory_order_relaxed);
-}
-
-static G *
-globrunqget(P *pp, int32_t max)
-{
-    int32_t size = atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed);
-    if (size == 0)
-        return NULL;
-    int32_t n = size / atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed) + 1;
-    if (n > size)
-        n = size;
-    if (max > 0 && n > max)
-        n = max;
-    if (n > RUNQ_SIZE / 2)
-        n = RUNQ_SIZE / 2;
-    atomic_fetch_sub_explicit(&rt_sched.runqsize, n, memory_order_relaxed);
-    G *gp = rt_sched.runq_head;
-    rt_sched.runq_head = gp->schedlink;
-    while (--n > 0) {
-        G *g = rt_sched.runq_head;
-        rt_sched.runq_head = g->schedlink;
-        runqput(pp, g, false);
-    }
-    if (rt_sched.runq_head == NULL)
-        rt_sched.runq_tail = NULL;
-    return gp;
-}
-
 // ---- Idle P and M lists (sched.lock) ---------------------------------------------
 
-static void
-pidleput(P *pp)
+void
+rt_pidleput(P *pp)
 {
     if (!runqempty(pp))
         rt_throw("pidleput: P has non-empty run queue");
@@ -649,8 +258,8 @@ pidleput(P *pp)
     atomic_fetch_add_explicit(&rt_sched.npidle, 1, memory_order_relaxed);
 }
 
-static P *
-pidleget(void)
+P *
+rt_pidleget(void)
 {
     P *pp = rt_sched.pidle;
     if (pp) {
@@ -783,14 +392,7 @@ minit(M *m)
     m->g0->stack_hi = m->g0_stack_hi;
     m->g0->m = m;
     m->fpctl = rt_arch_fpctl_read();
-#if RT_TSAN
-    m->san_fiber = __tsan_get_current_fiber();
-#endif
-    // Every switch between this g0 and a goroutine must be seen as a stack
-    // switch (see vg_stack_switch), m0's main-thread stack included. Ms
-    // never exit, so the registration is never undone.
-    if (vg_running)
-        rt_valgrind_stack_register(m->g0_stack_lo, m->g0_stack_hi);
+    san_minit(m);
     rt_signal_minit(m);
 }
 
@@ -894,7 +496,7 @@ startm1(P *pp, bool spinning)
 {
     rt_lock(&rt_sched.lock);
     if (pp == NULL) {
-        pp = pidleget();
+        pp = rt_pidleget();
         if (pp == NULL) {
             rt_unlock(&rt_sched.lock);
             if (spinning)
@@ -1087,7 +689,7 @@ stealwork(int64_t *now, bool *inherit)
             }
             if (atomic_load_explicit(&p2->status, memory_order_relaxed) != P_IDLE ||
                 !runqempty(p2)) {
-                G *gp = runqsteal(pp, p2, last);
+                G *gp = rt_runqsteal(pp, p2, last);
                 if (gp) {
                     *inherit = false;
                     return gp;
@@ -1137,7 +739,7 @@ rt_sched_injectglist(G *list, int32_t n)
     while (list) {
         G *gp = list;
         list = gp->schedlink;
-        runqput(pp, gp, false);
+        rt_runqput(pp, gp, false);
     }
 }
 
@@ -1173,7 +775,7 @@ top:;
         return gp;
     if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0) {
         rt_lock(&rt_sched.lock);
-        gp = globrunqget(pp, 0);
+        gp = rt_globrunqget(pp, 0);
         rt_unlock(&rt_sched.lock);
         if (gp) {
             *inherit = false;
@@ -1219,7 +821,7 @@ top:;
         goto top;
     }
     if (atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed) > 0) {
-        gp = globrunqget(pp, 0);
+        gp = rt_globrunqget(pp, 0);
         rt_unlock(&rt_sched.lock);
         *inherit = false;
         return gp;
@@ -1229,7 +831,7 @@ top:;
         goto top;
     }
     releasep();
-    pidleput(pp);
+    rt_pidleput(pp);
     rt_unlock(&rt_sched.lock);
 
     bool was_spinning = m->spinning;
@@ -1247,7 +849,7 @@ top:;
             work = true;
     if (work) {
         rt_lock(&rt_sched.lock);
-        P *p2 = pidleget();
+        P *p2 = rt_pidleget();
         rt_unlock(&rt_sched.lock);
         if (p2) {
             acquirep(p2);
@@ -1280,7 +882,7 @@ top:;
             atomic_store_explicit(&rt_netpoll_polluntil, 0, memory_order_relaxed);
             atomic_store_explicit(&rt_netpoll_lastpoll, rt_nanotime(), memory_order_release);
             rt_lock(&rt_sched.lock);
-            P *p2 = pidleget();
+            P *p2 = rt_pidleget();
             rt_unlock(&rt_sched.lock);
             if (p2 == NULL) {
                 rt_sched_injectglist(list, n);
@@ -1313,7 +915,7 @@ top:;
             if (!stopm_timed(next)) {
                 // Timed out (a timer is due) or woken without a P.
                 rt_lock(&rt_sched.lock);
-                P *p2 = pidleget();
+                P *p2 = rt_pidleget();
                 rt_unlock(&rt_sched.lock);
                 if (p2 == NULL) {
                     stopm();
@@ -1355,7 +957,7 @@ top:;
     if (pp->schedtick % GLOBRUNQ_CHECK_TICKS == 0 &&
         atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed)) {
         rt_lock(&rt_sched.lock);
-        gp = globrunqget(pp, 1);
+        gp = rt_globrunqget(pp, 1);
         rt_unlock(&rt_sched.lock);
     }
     if (gp == NULL)
@@ -1439,7 +1041,7 @@ rt_ready(G *gp, bool next)
     M *m = rt_m();
     P *pp = m ? m->p : NULL;
     if (pp) {
-        runqput(pp, gp, next);
+        rt_runqput(pp, gp, next);
     } else {
         rt_lock(&rt_sched.lock);
         globrunqput(gp);
@@ -1508,14 +1110,7 @@ goexit0(G *gp)
     }
     if (gp->stack_lo)
         rt_stack_free(gp);
-#if RT_TSAN
-    // A TSan fiber is a thread to TSan, which has a limited number of
-    // them: keep one per live goroutine, not one per descriptor.
-    if (gp->san_fiber) {
-        __tsan_destroy_fiber(gp->san_fiber);
-        gp->san_fiber = NULL;
-    }
-#endif
+    san_gdead(gp);
     gfput(pp, gp);
     schedule();
 }
@@ -1534,12 +1129,6 @@ rt_goexit1(void)
 //
 // The goroutine side of a system call (enter, the exit fast paths) is in
 // src/sched/syscall.c; the parts that need the scheduler's own lists are here.
-
-bool
-rt_runqempty(P *pp)
-{
-    return runqempty(pp);
-}
 
 // Go's handoffp: pp was taken from an M that blocks (in a system call, or
 // waiting for its locked goroutine). Work for it, local or global: an M runs
@@ -1592,7 +1181,7 @@ rt_handoffp(P *pp)
         goto out;
     }
     int64_t when = atomic_load_explicit(&pp->timer0when, memory_order_relaxed);
-    pidleput(pp);
+    rt_pidleput(pp);
     rt_unlock(&rt_sched.lock);
     if (when != 0)
         rt_sched_timer_wake(when);
@@ -1608,7 +1197,7 @@ rt_exitsyscall_pidle(void)
     if (atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) == 0)
         return false;
     rt_lock(&rt_sched.lock);
-    P *pp = pidleget();
+    P *pp = rt_pidleget();
     rt_unlock(&rt_sched.lock);
     if (pp == NULL)
         return false;
@@ -1628,7 +1217,7 @@ exitsyscall0(G *gp)
     RT_STORE(m->curg, NULL);
     RT_STORE(gp->m, NULL);
     rt_lock(&rt_sched.lock);
-    P *pp = atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed) ? NULL : pidleget();
+    P *pp = atomic_load_explicit(&rt_sched.gcwaiting, memory_order_relaxed) ? NULL : rt_pidleget();
     if (pp == NULL)
         globrunqput(gp);
     rt_unlock(&rt_sched.lock);
@@ -1775,7 +1364,7 @@ gcstopm(void)
     // Release: the collector's stopper polls the status without sched.lock
     // and then reads this M's state (gc_sp, curg) and this P's.
     atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_release);
-    gcstop_notify();
+    rt_gcstop_notify();
     // stopwait counts only for rt_stop_the_world; the collector's stopper
     // watches the Ps' status instead (gcstop_wait).
     if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_relaxed) &&
@@ -1791,8 +1380,8 @@ gcstopm(void)
 // yields it is an ordinary goroutine, so the winner stops it like any other.
 static _Atomic uint32_t worldsema;
 
-static void
-world_acquire(void)
+void
+rt_world_acquire(void)
 {
     uint32_t zero = 0;
     while (!atomic_compare_exchange_weak_explicit(&worldsema, &zero, 1, memory_order_acquire,
@@ -1812,7 +1401,7 @@ void
 rt_stop_the_world(const char *why)
 {
     (void)why;
-    world_acquire();
+    rt_world_acquire();
     M *m = rt_m();
     m->locks++;
     rt_lock(&rt_sched.lock);
@@ -1822,7 +1411,7 @@ rt_stop_the_world(const char *why)
     preemptall();
     atomic_store_explicit(&m->p->status, P_GCSTOP, memory_order_relaxed);
     rt_sched.stopwait--;
-    for (P *pp; (pp = pidleget()) != NULL;) {
+    for (P *pp; (pp = rt_pidleget()) != NULL;) {
         atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
         rt_sched.stopwait--;
     }
@@ -1845,8 +1434,8 @@ rt_stop_the_world(const char *why)
 
 // The end of both start-the-world kinds: hands each P that has work to an
 // M, lets the next stopper in, and wakes a spinning M for what is queued.
-static void
-start_world_tail(M *m, P *runnable)
+void
+rt_start_world_tail(M *m, P *runnable)
 {
     while (runnable) {
         P *pp = runnable;
@@ -1869,7 +1458,7 @@ rt_start_the_world(void)
     P *runnable = procresize(np);
     atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
     rt_unlock(&rt_sched.lock);
-    start_world_tail(m, runnable);
+    rt_start_world_tail(m, runnable);
 }
 
 // ---- GOMAXPROCS ----------------------------------------------------------------
@@ -1950,7 +1539,7 @@ procresize(int32_t nprocs)
             continue;
         RT_STORE(pp->m, NULL);
         if (runqempty(pp)) {
-            pidleput(pp);
+            rt_pidleput(pp);
         } else {
             atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
             pp->link = runnable;
@@ -1963,7 +1552,7 @@ procresize(int32_t nprocs)
 void
 rt_procinit(int32_t nprocs)
 {
-    vg_running = rt_valgrind_running(); // before any M but m0 exists
+    rt_sched_valgrind = rt_valgrind_running(); // before any M but m0 exists
     rt_lock(&rt_sched.lock);
     procresize(nprocs);
     rt_unlock(&rt_sched.lock);
@@ -2063,290 +1652,8 @@ gort_exit(int code)
     rt_exit(code);
 }
 
-// The process is about to exit from a goroutine (main returned): under
-// TSan, hand the thread its own fiber back so that TSan's exit-time work
-// runs in the thread's context, not in a goroutine's. Not instrumented: an
-// instrumented function would push its entry on the goroutine's shadow
-// stack and pop it at return from the thread's (empty) one, leaving that
-// one's position below its start, where exit's atexit wrappers then write.
-RT_G0_NORETURN_FN void
-rt_sched_before_exit(void)
-{
-#if RT_TSAN
-    __tsan_switch_to_fiber(rt_m()->san_fiber, 0);
-#endif
-}
-
 void
 rt_sysmon_start(void)
 {
     newm(true, NULL, false);
-}
-
-// ---- The collector's stop-the-world --------------------------------------------
-//
-// rt_gc_stop_world sets gcwaiting (Ms that enter the scheduler stop there,
-// in gcstopm, as for rt_stop_the_world) and sends every M still running a
-// goroutine a suspension request (SIGURG with m->gc_suspend_req). Its
-// handler, wherever the thread is (user code, libc, a blocking system
-// call), saves the interrupted sp and registers in the M, marks its P
-// stopped and sleeps on sched.gc_epoch until the world restarts; an M
-// holding a runtime Lock is not suspended inside it but at its last unlock
-// (rt_gc_suspend_self). The stopper waits until all Ps are stopped,
-// repeating the request every 100 us to 1 ms in case a signal raced with a
-// scheduler transition (see gcstop below). A suspended M keeps its P
-// (pp->m stays set).
-
-enum { GC_STOP_RESIGNAL_NS = 100 * 1000, GC_STOP_RESIGNAL_MAX_NS = 1000 * 1000 };
-
-// The stopper does not poll: after a few PAUSEs and one yield it sleeps on
-// gcstop.seq, which an M that marks its P stopped bumps (gcstop_notify,
-// signal-safe) when the stopper sleeps, until the next resignal. The
-// resignal period doubles from 100 us to 1 ms: on a loaded machine the M is
-// usually waiting for a CPU, not for another signal.
-static struct {
-    _Atomic uint32_t seq;   // [atomic] futex: a P reached P_GCSTOP
-    _Atomic uint32_t sleep; // [atomic] the stopper sleeps (or is about to) on seq
-} gcstop;
-
-static void
-gcstop_notify(void)
-{
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&gcstop.sleep, memory_order_relaxed)) {
-        atomic_fetch_add_explicit(&gcstop.seq, 1, memory_order_seq_cst);
-        rt_os_futexwake(&gcstop.seq, 1);
-    }
-}
-
-static bool
-gcstop_all(int32_t np)
-{
-    for (int32_t i = 0; i < np; i++)
-        if (atomic_load_explicit(&rt_allp[i]->status, memory_order_seq_cst) != P_GCSTOP)
-            return false;
-    return true;
-}
-
-// One round of the stopper's wait (spins counts the rounds), until `until`.
-static void
-gcstop_wait(int32_t np, int spins, int64_t until)
-{
-    enum { ACTIVE = 50 };
-    if (spins < ACTIVE && rt_ncpu > 1) {
-        rt_arch_pause();
-        return;
-    }
-    if (spins <= ACTIVE) {
-        rt_os_osyield();
-        return;
-    }
-    atomic_fetch_add_explicit(&gcstop.sleep, 1, memory_order_seq_cst);
-    atomic_thread_fence(memory_order_seq_cst);
-    uint32_t v = atomic_load_explicit(&gcstop.seq, memory_order_relaxed);
-    int64_t left = until - rt_nanotime();
-    if (left > 0 && !gcstop_all(np))
-        rt_os_futexsleep(&gcstop.seq, v, left);
-    atomic_fetch_sub_explicit(&gcstop.sleep, 1, memory_order_relaxed);
-}
-
-// The P is marked running again before gcsuspend is checked (seq_cst on both
-// sides, as Dekker): a stop that began before this M was scheduled after
-// the last restart either sees P_RUNNING and signals again, or is seen here
-// and the M stays stopped with its saved registers (still valid: it has not
-// run). Without this, a stopper could count the stale P_GCSTOP of an M that
-// had not woken yet, and the M would then run during the next mark.
-//
-// Each round reads the epoch, publishes P_GCSTOP, and only then looks at
-// gcsuspend: the M never sleeps on an epoch whose restart is already past
-// (it would hold its P through every later stop of the world).
-static void
-gc_wait_epoch(M *m, P *pp)
-{
-    for (;;) {
-        uint32_t epoch = atomic_load_explicit(&rt_sched.gc_epoch, memory_order_seq_cst);
-        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_seq_cst);
-        gcstop_notify();
-        if (atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst)) {
-            while (atomic_load_explicit(&rt_sched.gc_epoch, memory_order_acquire) == epoch)
-                rt_os_futexsleep(&rt_sched.gc_epoch, epoch, -1);
-        }
-        atomic_store_explicit(&pp->status, P_RUNNING, memory_order_seq_cst);
-        if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_seq_cst))
-            break;
-    }
-    m->gc_sp = 0;
-    // The saved registers are stale now. m0 is a global, scanned with the
-    // data segments: a heap address left here would keep its object (and
-    // all it reaches) alive for good.
-    for (int i = 0; i < RT_ARCH_NGREG; i++)
-        m->gc_regs[i] = 0;
-}
-
-void
-rt_gc_suspend(M *m, uintptr_t sp, const uintptr_t *regs)
-{
-    atomic_store_explicit(&m->gc_suspend_req, 0, memory_order_relaxed);
-    if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_acquire))
-        return;
-    if (m->locks > 0) {
-        m->gc_pending = true;
-        return;
-    }
-    P *pp = m->p;
-    if (pp == NULL || pp->m != m ||
-        atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
-        return; // between Ps: the scheduler stops it (gcstopm)
-    for (int i = 0; i < RT_ARCH_NGREG; i++)
-        m->gc_regs[i] = regs[i];
-    m->gc_sp = sp;
-    gc_wait_epoch(m, pp);
-}
-
-void
-rt_gc_suspend_self(void)
-{
-    M *m = rt_m();
-    m->gc_pending = false;
-    if (!atomic_load_explicit(&rt_sched.gcsuspend, memory_order_acquire))
-        return;
-    P *pp = m->p;
-    if (pp == NULL || pp->m != m ||
-        atomic_load_explicit(&pp->status, memory_order_relaxed) != P_RUNNING)
-        return;
-    // Spill every callee-saved register into this frame: scanning from sp
-    // up then covers whatever the callers keep in registers.
-    __builtin_unwind_init();
-    for (int i = 0; i < RT_ARCH_NGREG; i++)
-        m->gc_regs[i] = 0;
-    m->gc_sp = rt_arch_getsp();
-    gc_wait_epoch(m, pp);
-}
-
-void
-rt_gc_stop_world(void)
-{
-    world_acquire();
-    M *m = rt_m();
-    m->locks++;
-    rt_lock(&rt_sched.lock);
-    atomic_store_explicit(&rt_sched.gcsuspend, 1, memory_order_seq_cst);
-    atomic_store_explicit(&rt_sched.gcwaiting, 1, memory_order_seq_cst);
-    atomic_store_explicit(&m->p->status, P_GCSTOP, memory_order_relaxed);
-    for (P *pp; (pp = pidleget()) != NULL;)
-        atomic_store_explicit(&pp->status, P_GCSTOP, memory_order_relaxed);
-    rt_unlock(&rt_sched.lock);
-    // m->locks stays raised until rt_gc_start_world: this M is never
-    // suspended itself.
-
-    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
-    int64_t last_signal = 0, period = GC_STOP_RESIGNAL_NS;
-    for (int spins = 0;; spins++) {
-        bool all = true;
-        int64_t now = rt_nanotime();
-        bool resignal = now - last_signal >= period;
-        for (int32_t i = 0; i < np; i++) {
-            P *pp = rt_allp[i];
-            // seq_cst: pairs with gc_wait_epoch's store-then-check.
-            uint32_t st = atomic_load_explicit(&pp->status, memory_order_seq_cst);
-            if (st == P_GCSTOP)
-                continue;
-            // A P in a system call stops without its M, which is never
-            // signalled there: the goroutine is scanned from what
-            // gort_syscall_enter saved, and its exit waits for the restart.
-            if (st == P_SYSCALL &&
-                atomic_compare_exchange_strong_explicit(
-                        &pp->status, &st, P_GCSTOP, memory_order_seq_cst, memory_order_relaxed)) {
-                atomic_fetch_add_explicit(&pp->syscalltick, 1, memory_order_relaxed);
-                continue;
-            }
-            all = false;
-            M *mp = RT_LOAD(pp->m);
-            if (resignal && mp && mp != m && RT_LOAD(mp->tid)) {
-                atomic_store_explicit(&mp->gc_suspend_req, 1, memory_order_release);
-                // A signal already in flight carries the request; none is
-                // sent into the system-call path.
-                if (rt_signal_claim(mp))
-                    rt_signal_gc_suspend(mp);
-            }
-        }
-        if (all)
-            break;
-        if (resignal) {
-            if (last_signal != 0 && period < GC_STOP_RESIGNAL_MAX_NS)
-                period *= 2;
-            last_signal = now;
-        }
-        gcstop_wait(np, spins, last_signal + period);
-    }
-}
-
-void
-rt_gc_start_world(void)
-{
-    M *m = rt_m();
-    rt_lock(&rt_sched.lock);
-    atomic_store_explicit(&rt_sched.gcsuspend, 0, memory_order_seq_cst);
-    atomic_store_explicit(&rt_sched.gcwaiting, 0, memory_order_seq_cst);
-    atomic_fetch_add_explicit(&rt_sched.gc_epoch, 1, memory_order_release);
-    rt_os_futexwake(&rt_sched.gc_epoch, 0x7fffffff);
-    int32_t np = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
-    P *runnable = NULL;
-    for (int32_t i = np - 1; i >= 0; i--) {
-        P *pp = rt_allp[i];
-        if (pp == m->p || RT_LOAD(pp->m) != NULL)
-            continue; // ours, or held by a suspended M that restarts it
-        if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_GCSTOP)
-            continue;
-        if (runqempty(pp)) {
-            pidleput(pp);
-        } else {
-            atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
-            pp->link = runnable;
-            runnable = pp;
-        }
-    }
-    atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
-    rt_unlock(&rt_sched.lock);
-    start_world_tail(m, runnable);
-}
-
-void
-rt_gc_scan_stacks(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg, uintptr_t self_sp)
-{
-    M *self = rt_m();
-    G *me = self->curg;
-    // Threads: registers of suspended Ms, and g0 stacks they were using.
-    for (M *mp = atomic_load_explicit(&rt_allm, memory_order_acquire); mp; mp = mp->alllink) {
-        if (mp->gc_sp == 0)
-            continue;
-        fn((uintptr_t)mp->gc_regs, (uintptr_t)(mp->gc_regs + RT_ARCH_NGREG), arg);
-        uintptr_t sp = mp->gc_sp;
-        if (sp > mp->g0_stack_lo && sp <= mp->g0_stack_hi)
-            fn(sp - RT_ARCH_REDZONE, mp->g0_stack_hi, arg);
-    }
-    for (G *gp = rt_allg; gp; gp = gp->alllink) {
-        uint32_t st = atomic_load_explicit(&gp->status, memory_order_acquire);
-        if (st == G_DEAD || st == G_IDLE || gp->stack_lo == 0 || !gp->started)
-            continue;
-        uintptr_t lo = gp->sched.sp;
-        if (st == G_SYSCALL) {
-            // Its thread runs on in the kernel or libc below this sp: scan
-            // the callers' frames and the registers saved at the call.
-            fn((uintptr_t)gp->syscallregs, (uintptr_t)(gp->syscallregs + RT_ARCH_NCALLEE), arg);
-            lo = gp->syscallsp;
-        } else if (gp == me && self_sp != 0) {
-            lo = self_sp;
-        } else if (gp == me) {
-            __builtin_unwind_init();
-            lo = rt_arch_getsp();
-        } else if (gp->m && gp->m->gc_sp > gp->stack_lo && gp->m->gc_sp <= gp->stack_hi &&
-                   gp->m->curg == gp) {
-            lo = gp->m->gc_sp - RT_ARCH_REDZONE;
-        }
-        if (lo < gp->stack_lo)
-            lo = gp->stack_lo;
-        if (lo < gp->stack_hi)
-            fn(lo, gp->stack_hi, arg);
-    }
 }

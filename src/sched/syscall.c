@@ -34,6 +34,7 @@
 // locked goroutine that exits unwires its thread, which goes back to the
 // pool (Go ends the thread instead).
 #include "rt.h"
+#include "sched/sched.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -28,6 +28,7 @@
 #include "gc/gc.h" // rt_gc_sysmon_tick
 #include "netpoll/netpoll.h"
 #include "rt.h"
+#include "sched/sched.h"
 
 enum {
     FORCE_PREEMPT_NS = 10 * 1000 * 1000,
@@ -154,7 +155,7 @@ retake_syscall(P *pp, int64_t now)
         pp->sysmon_syscallwhen = now;
         return false;
     }
-    if (rt_runqempty(pp) &&
+    if (runqempty(pp) &&
         atomic_load_explicit(&rt_sched.nmspinning, memory_order_relaxed) +
                         atomic_load_explicit(&rt_sched.npidle, memory_order_relaxed) >
                 0 &&
