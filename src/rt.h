@@ -1,5 +1,5 @@
-// rt.h: the runtime's core types (G, M, P, Lock, Note, Sudog, Timer) and the
-// internal interfaces between subsystems.
+// rt.h: the map of the runtime: its core types (G, M, P, Sched, Lock, Note)
+// and the internal interfaces between subsystems.
 //
 // G is a goroutine, M an OS thread, P a processor: the right to run Go code.
 // An M must hold a P to run goroutines; there are exactly GOMAXPROCS Ps. Each
@@ -11,7 +11,17 @@
 // registers (src/arch/<arch>/asm.S).
 //
 // Naming: rt_<subsys>_<verb> for cross-file functions, all hidden from the
-// shared library; file-local helpers are static bare verbs.
+// shared library; file-local helpers are static bare verbs (and so may be
+// the static inline helpers of a subsystem's own header: they are no
+// symbols).
+//
+// Not here: what the files of one subsystem share is in that subsystem's
+// header (src/sched/sched.h, src/gc/mark.h, src/mem/malloc.h, ...); types
+// that only a few subsystems use have headers of their own: the Sudog
+// (src/sched/sudog.h: the scheduler, channels, sync), the Timer
+// (src/time/timer.h), DebugVars, rt_debug and the environment
+// (src/core/debugvars.h). The forward typedefs below let the core types
+// point to them.
 //
 // Locking: the order of runtime locks is in docs/locking.md. Holding any Lock
 // raises m->locks, which forbids async preemption of that M.
@@ -318,7 +328,9 @@ rt_getg(void)
 }
 
 // ---- Scheduler interface (src/sched/proc.c) -----------------------------
-// (What only the scheduler's own files share is in src/sched/sched.h.)
+// (What only the scheduler's own files share is in src/sched/sched.h; the
+// Sudog and rt_sudog_acquire/release, for channels and sync, in
+// src/sched/sudog.h.)
 
 // Creates a goroutine; sys marks a runtime goroutine. Returns it.
 G *rt_newproc(void (*fn)(void *), void *arg, size_t stack_size, bool sys, uintptr_t callerpc);
@@ -364,9 +376,6 @@ void rt_sched_timer_wake(int64_t when);
 // Is spinning worthwhile for a sync.Mutex waiter (Go's sync_runtime_canSpin)?
 bool rt_sync_canspin(int iter);
 void rt_sync_dospin(void);
-// Acquire/release a sudog from the P's cache (never the GC heap): src/sched/sudog.c.
-Sudog *rt_sudog_acquire(void);
-void rt_sudog_release(Sudog *s);
 
 // ---- The collector's stop-the-world (src/sched/gcstop.c) -----------------
 
@@ -466,32 +475,6 @@ extern char **rt_envp;
 extern int64_t rt_starttime; // nanotime at boot
 void rt_boottrace(const char *stage, int64_t t0, const char *fmt, ...);
 
-// ---- Debug variables (src/core/debugvars.c) ------------------------------
-typedef struct DebugVars {
-    int32_t gctrace;
-    int32_t schedtrace; // ms between SCHED lines, 0 off
-    int32_t scheddetail;
-    int32_t asyncpreemptoff;
-    int32_t boottrace;
-    int32_t gccheckmark;
-    int32_t gcstress; // collect every N allocations
-    int32_t gcstoptheworld;
-    int32_t gcconcurrent; // 1 (default): automatic cycles mark concurrently
-    int32_t gcassist;     // 1 (default): allocation assists a concurrent mark
-    int32_t gcgen;        // 1 (default): concurrent cycles may be minor (old objects kept)
-    int32_t madvdontneed;
-    int32_t scavtrace;
-    int32_t traceback; // GOTRACEBACK level: 0 none, 1 single, 2 all, 3 system, 4 crash
-} DebugVars;
-extern DebugVars rt_debug;
-// GODEBUG=gcwhy=ADDR (hex): ~ the heap address each cycle explains (why.c;
-// complemented, so that this global does not keep it); 0 off.
-extern uintptr_t rt_debug_gcwhy;
-void rt_parsedebugvars(void);
-const char *rt_getenv(const char *name); // from the saved envp; no malloc
-// Parses Go's byte-size syntax ("512MiB", "1GB", "4096"); -1 on error.
-int64_t rt_parse_bytes(const char *s);
-
 // ---- Printing, throw, panic, tracebacks (src/core) -------------------------
 // All of these write with write(2) and never allocate or take a Lock that
 // may be held by the failing thread.
@@ -540,16 +523,8 @@ bool rt_async_safe_pc(uintptr_t pc);
 // ---- Timers (src/time/timer.c) --------------------------------------------
 // A timer fires f(arg, now) on g0 or sysmon, with no locks held, when
 // nanotime() >= when; f must not block (it may call rt_ready and
-// non-blocking channel sends). period > 0 re-arms it.
-struct Timer {
-    int64_t when;                      // [lock: p->timerlock]
-    int64_t period;                    // [lock: p->timerlock]
-    void (*f)(void *arg, int64_t now); // [const]
-    void *arg;                         // [const]
-    P *pp;                             // [lock: pp->timerlock] heap it is on, or NULL
-    int32_t idx;                       // [lock: pp->timerlock] index in the heap
-    _Atomic uint32_t status;           // [atomic]
-};
+// non-blocking channel sends). period > 0 re-arms it. The Timer struct, for
+// those who embed one, is in src/time/timer.h.
 void rt_timer_add(Timer *t, int64_t when); // arms on the current P
 bool rt_timer_del(Timer *t);               // true if it was armed
 void rt_timer_reset(Timer *t, int64_t when);
@@ -564,26 +539,6 @@ void rt_timers_move(P *from, P *to);
 typedef gort_chan Hchan;
 // Non-blocking send; true if sent. Used by timers.
 bool rt_chan_trysend(Hchan *c, const void *elem);
-
-// ---- Sudog: a goroutine waiting on a channel or semaphore -----------------
-struct Sudog {
-    G *g;        // the waiting goroutine
-    Sudog *next; // [lock: the channel's or sema root's lock]
-    Sudog *prev;
-    void *elem;          // data element (may point into the stack)
-    Hchan *c;            // channel it waits on
-    Sudog *waitlink;     // G's list of sudogs of one select
-    int64_t acquiretime; // sema: nanotime when it began waiting
-    int64_t releasetime;
-    uint32_t ticket; // sema: random priority / cond ticket
-    bool is_select;  // g is in a select: arbitrate with g->select_done
-    bool success;    // true: woken by a value delivered; false: by close
-    // Semaphore tree links (src/sync/sema.c).
-    void *addr;
-    Sudog *parent;
-    Sudog *waittail;
-    int32_t case_index; // select: which case this sudog belongs to
-};
 
 // ---- Memory (src/mem) -------------------------------------------------------
 // Heap allocation. flags: RT_NOSCAN (no pointers inside).

@@ -53,6 +53,7 @@
 #define GORT_CHAN_H
 
 #include "rt.h"
+#include "sched/sudog.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 // never allocates, so it runs before the allocator exists and from crash
 // paths. rt_parsedebugvars() runs once during rt_schedinit, before any other
 // thread starts; afterwards rt_debug is read-only ([const] after boot).
-#include "rt.h"
+#include "core/debugvars.h"
 
 DebugVars rt_debug = {
         .madvdontneed = 1, // Go's Linux default since 1.16: MADV_DONTNEED, not MADV_FREE

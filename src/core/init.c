@@ -15,6 +15,7 @@
 // time since rt0 and the stage's own duration. The flag is looked up in
 // rt_args already, before GODEBUG is parsed fully, so that the first stages
 // are traced too.
+#include "core/debugvars.h"
 #include "rt.h"
 
 #include <stdio.h>

@@ -20,6 +20,7 @@
 // or holding its locks) and rt_throw_sigctx (signal handler: fflush is not
 // async-signal-safe) never flush. Go has no buffered stdout, so this is the
 // closest equivalent of Go's behaviour.
+#include "core/debugvars.h"
 #include "core/traceback.h"
 
 #include <stdio.h>

@@ -28,6 +28,7 @@
 // gort_* API frames are shown, as Go shows "panic(...)".
 #include "core/traceback.h"
 
+#include "core/debugvars.h"
 #include "offsets.h"
 
 enum { MAX_FRAMES = 100 };

@@ -13,6 +13,7 @@
 #include "gc/gc.h"
 #include "mem/malloc.h"
 #include "rt.h"
+#include "sched/sudog.h"
 
 // Pointers to each type the extension reads; never read by the program.
 __attribute__((visibility("hidden"), used)) const struct {

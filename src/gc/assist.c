@@ -20,6 +20,7 @@
 // is empty and no assist runs (rt_conc_drain). Nothing is assisted before
 // worker 0 has armed the pages (rt_conc.armed): no heap object may be read
 // before.
+#include "core/debugvars.h"
 #include "gc/mark.h"
 
 #include <string.h>

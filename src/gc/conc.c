@@ -64,6 +64,7 @@
 // interfaces, valgrind and TSan (which would see the marker's reads as
 // races) get the stop-the-world cycle; so does gort_gc, which runs a full
 // blocking cycle.
+#include "core/debugvars.h"
 #include "gc/mark.h"
 #include "sanitize.h"
 

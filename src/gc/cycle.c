@@ -6,6 +6,7 @@
 // STW 1, conc_begin), conc_finish (a concurrent cycle's STW 2, mark
 // termination) and cycle_end (statistics, the next goal and trigger, the
 // sweep generation, the restart).
+#include "core/debugvars.h"
 #include "gc/mark.h"
 #include "sanitize.h"
 #include "time/timer.h"

@@ -15,7 +15,9 @@
 // mark), the roots, finalizers, checkmark and retention reports.
 #include "gc/mark.h"
 
+#include "core/debugvars.h"
 #include "sanitize.h"
+#include "sched/sudog.h"
 #include "time/timer.h"
 
 #include <string.h>

@@ -20,6 +20,7 @@
 // limiter caps GC near 50% and lets the limit be exceeded instead).
 // Forced GC: sysmon calls rt_gc_sysmon_tick; after 2 minutes without a
 // cycle it readies the forcegc goroutine, which runs one.
+#include "core/debugvars.h"
 #include "gc/gc.h"
 
 #include <string.h>

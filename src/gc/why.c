@@ -37,6 +37,7 @@
 // Locking: why.busy (a CAS flag) serialises gort_gc_why callers; the
 // walk's state is
 // [stw]: written only at mark termination, by the collecting thread.
+#include "core/debugvars.h"
 #include "core/traceback.h"
 #include "gc/gc.h"
 #include "offsets.h"

@@ -38,6 +38,7 @@
 // Locking: stacks.lock guards the global cache and the batch-node free list;
 // it is a leaf lock (rt_os_* calls only). Callers run on g0 (or sysmon) with
 // rt_m()->p held, or no P at all (then the global cache is used directly).
+#include "core/debugvars.h"
 #include "rt.h"
 #include "sanitize.h"
 

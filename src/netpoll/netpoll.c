@@ -6,6 +6,8 @@
 // shifts and masks only.
 #include "netpoll/netpoll.h"
 
+#include "time/timer.h"
+
 #include <errno.h>
 
 enum {

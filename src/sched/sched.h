@@ -11,7 +11,8 @@
 //              global queue
 //   gcstop.c   the collector's stop-the-world by signals, and the stack scan
 //              it allows
-//   sudog.c    the sudog cache
+//   sudog.c    the sudog cache (sudog.h: the Sudog, shared with src/chan and
+//              src/sync)
 //   fiber.c    the stack switches told to ASan, TSan and valgrind (fiber.h:
 //              the always-inline part, included here)
 //   syscall.c  system calls, the goroutine's errno, locked threads

@@ -14,7 +14,7 @@
 // the central list (rt_sched.sudogcache) is guarded by rt_sched.sudoglock,
 // a leaf: callers may hold channel, sema root and notify list locks, and
 // the refill drops sudoglock before rt_persistentalloc takes persist.lock.
-#include "rt.h"
+#include "sched/sudog.h"
 
 enum { SUDOG_LOCAL_MAX = 128 };
 

@@ -25,6 +25,7 @@
 //     v2 quota: rt_os_cpu_limit) and, when the default GOMAXPROCS is in
 //     force and the limit changed, has the updater goroutine resize (it
 //     stops the world, which sysmon, without a P, cannot).
+#include "core/debugvars.h"
 #include "gc/gc.h" // rt_gc_sysmon_tick
 #include "netpoll/netpoll.h"
 #include "rt.h"

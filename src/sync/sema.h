@@ -53,6 +53,7 @@
 #define GORT_SYNC_SEMA_H
 
 #include "rt.h"
+#include "sched/sudog.h"
 
 // Takes one token from *addr, parking (reason: enum WaitReason) until one is
 // available. lifo queues at the head of addr's waiters (re-waiting mutex

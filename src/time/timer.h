@@ -1,9 +1,24 @@
-// timer.h: the timer interface beyond what rt.h declares (src/time/timer.c has
-// the overview). These are meant to move into rt.h once the lead adopts them.
+// timer.h: the Timer and the timer interface beyond what rt.h declares
+// (src/time/timer.c has the overview), for src/time and those who embed a
+// Timer (gort_sleep's and gort_after's in sleep.c, the poller's deadlines).
+// rt_timers_pending and rt_timers_visit are meant to move into rt.h once
+// the lead adopts them.
 #ifndef GORT_TIMER_H
 #define GORT_TIMER_H
 
 #include "rt.h"
+
+// A timer (rt.h says what it does, with rt_timer_add): f(arg, now) runs
+// once nanotime() >= when, and again every period if period > 0.
+struct Timer {
+    int64_t when;                      // [lock: p->timerlock]
+    int64_t period;                    // [lock: p->timerlock]
+    void (*f)(void *arg, int64_t now); // [const]
+    void *arg;                         // [const]
+    P *pp;                             // [lock: pp->timerlock] heap it is on, or NULL
+    int32_t idx;                       // [lock: pp->timerlock] index in the heap
+    _Atomic uint32_t status;           // [atomic] enum TimerStatus
+};
 
 // Timer status values (Timer.status). Informational for everyone but
 // src/time: the heap a timer is on is t->pp, checked under pp->timerlock.

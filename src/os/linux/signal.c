@@ -25,6 +25,7 @@
 // A statically linked program (libc inside the executable) or one whose
 // runtime text cannot be told apart gets no async preemption. The ranges are
 // recorded once at init with dl_iterate_phdr, never in the handler.
+#include "core/debugvars.h"
 #include "core/traceback.h"
 #include "rt.h"
 #include "sanitize.h"
