@@ -28,7 +28,7 @@ DEB_PACKAGES := cmake make gcc clang libclang-rt-14-dev clang-format valgrind pk
 FORMAT_DIRS := src include tests bench examples tools
 
 .PHONY: all deps release demo check check-release check-asan check-tsan check-ubsan \
-	check-valgrind check-gcmodes bench install format clean
+	check-valgrind check-gcmodes check-debug bench install format clean
 
 all: release
 
@@ -61,7 +61,7 @@ demo: deps release
 # check fails at the end if any did. On 2 cores it stays under 25 minutes.
 check: deps
 	@t0=$$(date +%s); failed=; \
-	for s in release gcmodes asan tsan ubsan valgrind; do \
+	for s in release debug gcmodes asan tsan ubsan valgrind; do \
 	    t=$$(date +%s); \
 	    if $(MAKE) --no-print-directory check-$$s; then r=passed; else r=FAILED; failed="$$failed $$s"; fi; \
 	    echo "== check-$$s: $$r in $$(( $$(date +%s) - t )) s"; \
@@ -72,6 +72,12 @@ check: deps
 check-release: deps
 	$(call build,release,-DGORT_WERROR=ON)
 	ctest --preset release -j $(JOBS)
+
+# The debug tiers (GORT_DEBUG=2: invariant checks, rt_assert_held) and the
+# white-box tests of tests/unit (GORT_TESTING).
+check-debug: deps
+	$(call build,debug)
+	ctest --preset debug -j $(JOBS)
 
 check-asan: deps
 	$(call build,asan)

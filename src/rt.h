@@ -56,11 +56,23 @@
 #ifndef GORT_DEBUG
 #define GORT_DEBUG 0
 #endif
-#define RT_ASSERT(x)                                                                               \
+// Debug tiers (GORT_DEBUG, the build's level: 0 in release, 2 in the debug
+// preset). A check below the build's level compiles to nothing, but its
+// expression is still parsed, so it stays valid code.
+//   RT_ASSERT(x)            1: cheap checks of an argument or a state
+//   RT_ASSERT_INVARIANT(x)  2: a structure's invariant, where the code relies
+//                              on it (run queue bounds, span sweep states,
+//                              lock held, g0 or user stack, free slots)
+//   RT_ASSERT_EXPENSIVE(x)  3: checks that walk a structure
+// A failed check throws "assertion failed: x" with the goroutine dump.
+#define RT_ASSERT_LEVEL(level, x)                                                                  \
     do {                                                                                           \
-        if (GORT_DEBUG >= 1 && rt_unlikely(!(x)))                                                  \
+        if (GORT_DEBUG >= (level) && rt_unlikely(!(x)))                                            \
             rt_throw("assertion failed: " #x);                                                     \
     } while (0)
+#define RT_ASSERT(x)           RT_ASSERT_LEVEL(1, x)
+#define RT_ASSERT_INVARIANT(x) RT_ASSERT_LEVEL(2, x)
+#define RT_ASSERT_EXPENSIVE(x) RT_ASSERT_LEVEL(3, x)
 
 typedef struct G G;
 typedef struct M M;
@@ -85,6 +97,17 @@ typedef struct Note {
 void rt_lock(Lock *l);
 void rt_unlock(Lock *l);
 bool rt_trylock(Lock *l);
+// Debug builds (GORT_DEBUG >= 2): throws unless the calling thread holds l.
+// A function that requires a lock states it so; release builds check nothing.
+#if GORT_DEBUG >= 2
+void rt_assert_held(Lock *l);
+#else
+static inline void
+rt_assert_held(Lock *l)
+{
+    (void)l;
+}
+#endif
 void rt_note_clear(Note *n);
 void rt_note_wakeup(Note *n);
 void rt_note_sleep(Note *n);

@@ -6,9 +6,17 @@
 // a Lock raises m->locks so the M is not preempted asynchronously while it
 // holds it (the lock would stay held while another goroutine ran there).
 //
+// Debug builds (GORT_DEBUG >= 2) keep the Locks each thread holds in a
+// thread-local list, so that rt_assert_held can check a function's lock
+// requirement and rt_unlock that the thread releases a Lock it holds
+// (threads without an M, the mark workers, take Locks too).
+//
 // Note: key 0 clear, 1 woken. One thread sleeps, one wakes; the OS contract
 // (os.h) lets futexsleep return spuriously, so sleepers loop.
 #include "rt.h"
+#if GORT_TESTING
+#include "export_test.h"
+#endif
 
 enum { ACTIVE_SPIN = 4, ACTIVE_SPIN_CNT = 30, PASSIVE_SPIN = 1 };
 
@@ -28,20 +36,77 @@ locks_dec(void)
         m->locks--;
 }
 
+#if GORT_DEBUG >= 2
+// The Locks the calling thread holds, innermost last (Lock's size is fixed:
+// gort_cond mirrors one, so the owner is kept here, not in the Lock). A
+// select holds one Lock per channel, any number: past HELD_MAX the thread
+// only counts them, and then cannot tell which ones it holds.
+enum { HELD_MAX = 32 };
+static __thread Lock *held[HELD_MAX];
+static __thread int nheld, nuntracked;
+
+static void
+held_push(Lock *l)
+{
+    if (nheld == HELD_MAX)
+        nuntracked++;
+    else
+        held[nheld++] = l;
+}
+
+static void
+held_pop(Lock *l)
+{
+    for (int i = nheld - 1; i >= 0; i--) {
+        if (held[i] == l) {
+            for (; i + 1 < nheld; i++)
+                held[i] = held[i + 1];
+            nheld--;
+            return;
+        }
+    }
+    if (nuntracked > 0) {
+        nuntracked--;
+        return;
+    }
+    rt_throw("assertion failed: unlock of a Lock this thread does not hold");
+}
+
+void
+rt_assert_held(Lock *l)
+{
+    for (int i = nheld - 1; i >= 0; i--)
+        if (held[i] == l)
+            return;
+    if (nuntracked > 0)
+        return; // among the untracked ones, perhaps
+    if (atomic_load_explicit(&l->key, memory_order_relaxed) == 0)
+        rt_throw("assertion failed: lock held (it is free)");
+    rt_throw("assertion failed: lock held (by another thread)");
+}
+#define OWNER_SET(l)   held_push(l)
+#define OWNER_CLEAR(l) held_pop(l)
+#else
+#define OWNER_SET(l)   ((void)(l))
+#define OWNER_CLEAR(l) ((void)(l))
+#endif
+
 bool
 rt_trylock(Lock *l)
 {
     uint32_t z = 0;
     locks_inc();
     if (atomic_compare_exchange_strong_explicit(&l->key, &z, 1, memory_order_acquire,
-                                                memory_order_relaxed))
+                                                memory_order_relaxed)) {
+        OWNER_SET(l);
         return true;
+    }
     locks_dec();
     return false;
 }
 
-void
-rt_lock(Lock *l)
+static inline __attribute__((always_inline)) void
+lock_acquire(Lock *l)
 {
     locks_inc();
     uint32_t v = atomic_exchange_explicit(&l->key, 1, memory_order_acquire);
@@ -79,8 +144,16 @@ rt_lock(Lock *l)
 }
 
 void
+rt_lock(Lock *l)
+{
+    lock_acquire(l);
+    OWNER_SET(l);
+}
+
+void
 rt_unlock(Lock *l)
 {
+    OWNER_CLEAR(l);
     uint32_t v = atomic_exchange_explicit(&l->key, 0, memory_order_release);
     if (rt_unlikely(v == 0))
         rt_throw("unlock of unlocked lock");
@@ -131,3 +204,23 @@ rt_note_tsleep(Note *n, int64_t ns)
     }
     return true;
 }
+
+#if GORT_TESTING
+// export_test.h.
+int
+rt_test_debug_level(void)
+{
+    return GORT_DEBUG;
+}
+
+void
+rt_test_assert_held(bool unheld)
+{
+    static Lock l;
+    rt_lock(&l);
+    rt_assert_held(&l);
+    rt_unlock(&l);
+    if (unheld)
+        rt_assert_held(&l);
+}
+#endif

@@ -61,6 +61,8 @@ mcache_refill(MCache *c, uint8_t spc)
     if (s != &rt_emptyspan)
         rt_mcentral_uncache_span(central, s);
     s = rt_mcentral_cache_span(central);
+    RT_ASSERT_INVARIANT(atomic_load_explicit(&s->sweepgen, memory_order_relaxed) ==
+                        __atomic_load_n(&rt_mheap.sweepgen, __ATOMIC_RELAXED)); // swept
     // Cached and swept: the next sweep must leave it alone (sweepgen + 3).
     atomic_store_explicit(&s->sweepgen, rt_mheap.sweepgen + 3, memory_order_relaxed);
     // Go charges every free slot to heapLive up front; flush gives back
@@ -84,6 +86,8 @@ rt_mcache_next_free(MCache *c, uint8_t spc)
     }
     if (rt_unlikely(idx >= s->nelems))
         rt_throw("mcache: no free slot in a refilled span");
+    // A slot handed out was free at the last sweep (its alloc bit clear).
+    RT_ASSERT_INVARIANT((s->alloc_bits[idx / 8] >> (idx % 8) & 1) == 0);
     s->alloc_count++;
     if (rt_unlikely(s->alloc_count > s->nelems))
         rt_throw("mcache: s->alloc_count > s->nelems");

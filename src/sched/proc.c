@@ -937,6 +937,7 @@ schedule(void)
     M *m = rt_m();
     if (m->locks)
         rt_throw("schedule: holding locks");
+    RT_ASSERT_INVARIANT(rt_arch_getsp() >= m->g0_stack_lo && rt_arch_getsp() < m->g0_stack_hi);
     RT_STORE(m->curg, NULL);
     if (m->lockedg) {
         // Our locked goroutine stopped running: this thread waits for it.
@@ -1008,6 +1009,7 @@ rt_park(bool (*unlockf)(G *gp, void *arg), void *arg, uint8_t reason)
     G *gp = m->curg;
     if (gp == NULL)
         rt_throw("park on g0");
+    RT_ASSERT_INVARIANT(rt_arch_getsp() >= gp->stack_lo && rt_arch_getsp() < gp->stack_hi);
     m->waitunlockf = unlockf;
     m->waitlock = arg;
     gp->waitreason = reason;

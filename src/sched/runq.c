@@ -82,6 +82,7 @@ rt_runqput(P *pp, G *gp, bool next)
     for (;;) {
         uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+        RT_ASSERT_INVARIANT(t - h <= RUNQ_SIZE);
         if (t - h < RUNQ_SIZE) {
             atomic_store_explicit(&pp->runq[t % RUNQ_SIZE], gp, memory_order_relaxed);
             atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
@@ -151,6 +152,7 @@ rt_runqsteal(P *pp, P *p2, bool steal_runnext)
 G *
 rt_globrunqget(P *pp, int32_t max)
 {
+    rt_assert_held(&rt_sched.lock);
     int32_t size = atomic_load_explicit(&rt_sched.runqsize, memory_order_relaxed);
     if (size == 0)
         return NULL;

@@ -111,6 +111,7 @@ runqget(P *pp, bool *inherit)
     for (;;) {
         uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+        RT_ASSERT_INVARIANT(t - h <= RUNQ_SIZE); // the owner reads its own tail
         if (t == h)
             return NULL;
         G *gp = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], memory_order_relaxed);

@@ -26,11 +26,13 @@
 // Locking: pp->timerlock is a leaf, except that rt_timers_move holds two
 // (lower P id first). f and rt_sched_timer_wake run with no timer lock held.
 #include "time/timer.h"
+#if GORT_TESTING
+#include "export_test.h"
+#endif
 
 #include <string.h>
 
 enum {
-    TIMER_DEBUG = 0,   // 1: check the heap after every change
     HEAP_ARY = 4,      // children per node
     HEAP_MINCAP = 512, // first array: one 4 KiB page of pointers
 };
@@ -137,6 +139,7 @@ heap_grow(P *pp)
 static void
 heap_push(P *pp, Timer *t)
 {
+    rt_assert_held(&pp->timerlock);
     if (pp->ntimers == pp->timercap)
         heap_grow(pp);
     int32_t i = pp->ntimers++;
@@ -147,6 +150,8 @@ heap_push(P *pp, Timer *t)
 static void
 heap_remove(P *pp, int32_t i)
 {
+    rt_assert_held(&pp->timerlock);
+    RT_ASSERT_INVARIANT(i >= 0 && i < pp->ntimers && pp->timers[i]->idx == i);
     Timer **h = pp->timers;
     int32_t last = --pp->ntimers;
     if (i != last) {
@@ -166,7 +171,7 @@ update0(P *pp)
 {
     int64_t w = pp->ntimers > 0 ? pp->timers[0]->when : 0;
     atomic_store_explicit(&pp->timer0when, w, memory_order_release);
-    if (TIMER_DEBUG)
+    if (GORT_DEBUG >= 3) // RT_ASSERT_EXPENSIVE's level: a walk of the heap
         heap_check(pp);
 }
 
@@ -379,3 +384,42 @@ rt_timers_visit(P *pp, void (*fn)(Timer *t, void *ctx), void *ctx)
         fn(pp->timers[i], ctx);
     rt_unlock(&pp->timerlock);
 }
+
+#if GORT_TESTING
+// export_test.h.
+int
+rt_test_timer_heap(const int64_t *whens, int n, const int *remove, int nremove, int64_t *out,
+                   int64_t *gone)
+{
+    P *pp = rt_os_map(sizeof *pp);
+    Timer *ts = rt_os_map((size_t)(n > 0 ? n : 1) * sizeof *ts);
+    if (pp == NULL || ts == NULL)
+        rt_throw("timer test: out of memory");
+    rt_lock(&pp->timerlock);
+    for (int i = 0; i < n; i++) {
+        ts[i].when = whens[i];
+        tpp_store(&ts[i], pp);
+        heap_push(pp, &ts[i]);
+        heap_check(pp);
+        if (i < nremove) {
+            Timer *t = pp->timers[remove[i] % pp->ntimers];
+            gone[i] = t->when;
+            heap_remove(pp, t->idx);
+            tpp_store(t, NULL);
+            heap_check(pp);
+        }
+    }
+    int k = 0;
+    while (pp->ntimers > 0) {
+        out[k++] = pp->timers[0]->when;
+        heap_remove(pp, 0);
+        heap_check(pp);
+    }
+    rt_unlock(&pp->timerlock);
+    if (pp->timers != NULL)
+        rt_os_unmap(pp->timers, (size_t)pp->timercap * sizeof(Timer *));
+    rt_os_unmap(ts, (size_t)(n > 0 ? n : 1) * sizeof *ts);
+    rt_os_unmap(pp, sizeof *pp);
+    return k;
+}
+#endif

@@ -1,4 +1,4 @@
-// gc_assist.c: mark assists (src/gc/mark.c, "Mark assists"). A live tree of
+// gc_assist.c: mark assists (src/gc/assist.c). A live tree of
 // 2^19 nodes makes each concurrent mark take a while; two goroutines
 // allocate far faster than one marker can mark (64 KiB noscan buffers, and
 // short-lived trees whose sums they check), so a goroutine past its
@@ -18,15 +18,12 @@
 // runtime whose assists never run fails at the bound.
 #include "../gc_tree.h"
 #include "../harness.h"
+#include "export_test.h"
 
 #include <gort.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-// Internal, from the static library.
-uint64_t rt_gc_assist_marked(void);
-bool rt_gc_concurrent_enabled(void);
 
 enum { LIVE_DEPTH = 18, TEMP_DEPTH = 8, BUF = 64 << 10, NCHURN = 2, ASSIST_WAIT_S = 100 };
 

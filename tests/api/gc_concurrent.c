@@ -1,29 +1,24 @@
-// gc_concurrent.c: marking while goroutines run (src/gc/mark.c, "Concurrent
-// marking"). Mutators keep moving the only reference to objects between a
-// big table that the marker scans early or late, fresh objects and the
-// stack, which is what a concurrent mark without write tracking gets wrong:
-// an object whose reference moved from a part not yet scanned to a part
-// already scanned would be freed while reachable. Every object carries a
-// checksum of its own address and a serial, checked on every read and at the
-// end; ctest also runs this under gccheckmark, which re-marks with the world
-// stopped at each mark termination and fails on anything reachable left
-// unmarked, and with gcstoptheworld=1.
+// gc_concurrent.c: marking while goroutines run (src/gc/conc.c). Mutators keep
+// moving the only reference to objects between a big table that the marker
+// scans early or late, fresh objects and the stack, which is what a concurrent
+// mark without write tracking gets wrong: an object whose reference moved from
+// a part not yet scanned to a part already scanned would be freed while
+// reachable. Every object carries a checksum of its own address and a serial,
+// checked on every read and at the end; ctest also runs this under gccheckmark,
+// which re-marks with the world stopped at each mark termination and fails on
+// anything reachable left unmarked, and with gcstoptheworld=1.
 //
 // Unless GODEBUG says gcconcurrent=0 or gcstoptheworld=1, where the kernel
 // tracks writes (and not under TSan), the test also asserts
 // that cycles do mark concurrently: the allocating goroutine itself sees a
 // mark in progress between its allocations.
 #include "../harness.h"
+#include "export_test.h"
 
 #include <gort.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-// Internal, from the static library: is a concurrent mark running, and may
-// cycles mark concurrently at all (decided at the first cycle).
-bool rt_gc_marking(void);
-bool rt_gc_concurrent_enabled(void);
 
 enum { NCELLS = 1 << 16, NMUT = 4, FILLER = 48 };
 

@@ -7,13 +7,12 @@
 // cycle forced by time is not counted in num_forced_gc, which counts
 // gort_gc calls only. With GOGC=off no forced cycle runs.
 #include "../harness.h"
+#include "export_test.h"
 
 #include <gort.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern _Atomic int64_t rt_gc_force_period_ns; // internal, from the static library
 
 static atomic_int finalized;
 

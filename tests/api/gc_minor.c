@@ -1,4 +1,4 @@
-// gc_minor.c: minor cycles (src/gc/mark.c, "Minor cycles"). A minor cycle
+// gc_minor.c: minor cycles (src/gc/gen.c). A minor cycle
 // does not trace what survived the last cycle (a medium one, what survived
 // the last full cycle); it finds the young objects that old ones point to
 // through the pages written since. Two goroutines
@@ -12,16 +12,12 @@
 // later full cycle: the goal falls back once the tree is cut up and dropped.
 #include "../gc_tree.h"
 #include "../harness.h"
+#include "export_test.h"
 
 #include <gort.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-// Internal, from the static library.
-uint32_t rt_gc_minor_cycles(void);
-uint32_t rt_gc_medium_cycles(void);
-bool rt_gc_concurrent_enabled(void);
 
 typedef struct Link {
     struct Link *next;

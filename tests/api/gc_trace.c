@@ -1,6 +1,7 @@
 // gc_trace.c: GODEBUG=gctrace=1 prints one line per cycle in Go's format, and
 // gort_read_memstats reports the cycle (ctest runs this with gctrace=1).
 #include "../harness.h"
+#include "export_test.h"
 
 #include <gort.h>
 #include <regex.h>
@@ -58,9 +59,6 @@ lines_so_far(void)
         }
     return n;
 }
-
-// Internal, from the static library.
-bool rt_gc_marking(void);
 
 static void
 automatic(void)

@@ -12,6 +12,7 @@
 //     prints why it skips otherwise, and removes what it made.
 #define _GNU_SOURCE
 #include "../harness.h"
+#include "export_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int rt_os_cgroup_cpu_max(const char *dir, const char *stop);
 
 static double
 now_s(void)
