@@ -53,8 +53,33 @@
 #define RT_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define RT_NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 
+// String tests without libc, for code that may run in a signal handler or
+// a crashing process (tracebacks, the symbol table).
+static inline bool
+rt_str_has_prefix(const char *s, const char *p)
+{
+    while (*p) {
+        if (*s++ != *p++)
+            return false;
+    }
+    return true;
+}
+
+static inline bool
+rt_str_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
 #ifndef GORT_DEBUG
 #define GORT_DEBUG 0
+#endif
+#ifndef GORT_TESTING
+#define GORT_TESTING 0 // 1: the hooks of src/export_test.h are built in
 #endif
 // Debug tiers (GORT_DEBUG, the build's level: 0 in release, 2 in the debug
 // preset). A check below the build's level compiles to nothing, but its

@@ -33,26 +33,6 @@
 
 enum { MAX_FRAMES = 100 };
 
-static bool
-has_prefix(const char *s, const char *p)
-{
-    while (*p) {
-        if (*s++ != *p++)
-            return false;
-    }
-    return true;
-}
-
-static bool
-streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 // ---- Frames -----------------------------------------------------------------
 
 // The runtime's code: all of it is in section gort_text (cmake/gort_text.ld,
@@ -68,10 +48,10 @@ static bool
 runtime_frame(const Sym *s, uintptr_t pc)
 {
     const char *name = s->name ? s->name : "";
-    if (has_prefix(name, "rt_") || has_prefix(name, "rt0_") || has_prefix(name, "_rt0_") ||
-        streq(name, "gort_rt0_go"))
+    if (rt_str_has_prefix(name, "rt_") || rt_str_has_prefix(name, "rt0_") ||
+        rt_str_has_prefix(name, "_rt0_") || rt_str_eq(name, "gort_rt0_go"))
         return true;
-    if (has_prefix(name, "gort_"))
+    if (rt_str_has_prefix(name, "gort_"))
         return false;
     uintptr_t lo = (uintptr_t)__start_gort_text, hi = (uintptr_t)__stop_gort_text;
     if (lo != 0 && pc >= lo && pc < hi)
@@ -185,7 +165,7 @@ rt_traceback_print_frame_of(uintptr_t pc, uintptr_t fp, uintptr_t lo, uintptr_t 
         for (int k = 0; k < 8; k++) {
             uintptr_t lpc = exact ? pc : pc - 1;
             Sym s = rt_os_sym_func(lpc);
-            if (!runtime_frame(&s, lpc) && !(s.name && has_prefix(s.name, "gort_")))
+            if (!runtime_frame(&s, lpc) && !(s.name && rt_str_has_prefix(s.name, "gort_")))
                 break;
             uintptr_t nfp = ((uintptr_t *)fp)[0];
             pc = ((uintptr_t *)fp)[1];

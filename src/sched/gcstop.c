@@ -233,13 +233,7 @@ rt_gc_start_world(void)
             continue; // ours, or held by a suspended M that restarts it
         if (atomic_load_explicit(&pp->status, memory_order_relaxed) != P_GCSTOP)
             continue;
-        if (runqempty(pp)) {
-            rt_pidleput(pp);
-        } else {
-            atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
-            pp->link = runnable;
-            runnable = pp;
-        }
+        p_idle_or_runnable(pp, &runnable);
     }
     atomic_store_explicit(&m->p->status, P_RUNNING, memory_order_relaxed);
     rt_unlock(&rt_sched.lock);

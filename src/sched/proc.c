@@ -1540,13 +1540,7 @@ procresize(int32_t nprocs)
         if (pp == m->p)
             continue;
         RT_STORE(pp->m, NULL);
-        if (runqempty(pp)) {
-            rt_pidleput(pp);
-        } else {
-            atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
-            pp->link = runnable;
-            runnable = pp;
-        }
+        p_idle_or_runnable(pp, &runnable);
     }
     return runnable;
 }

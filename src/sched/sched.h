@@ -97,6 +97,22 @@ runqempty(P *pp)
     }
 }
 
+// A P taken back after a stop of the world, sched.lock held: idle if its
+// run queue is empty, else onto *runnable (linked through P.link) for the
+// caller to start an M for it.
+static inline void
+p_idle_or_runnable(P *pp, P **runnable)
+{
+    rt_assert_held(&rt_sched.lock);
+    if (runqempty(pp)) {
+        rt_pidleput(pp);
+    } else {
+        atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+        pp->link = *runnable;
+        *runnable = pp;
+    }
+}
+
 // Takes a G off pp's queue (runnext first), or NULL; *inherit: it came from
 // runnext and inherits the time slice.
 static inline G *

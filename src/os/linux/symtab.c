@@ -104,26 +104,6 @@ static _Atomic int objs_state; // [atomic] 0 none, 1 recording, 2 recorded
 
 // ---- Object table -----------------------------------------------------------
 
-static bool
-has_prefix(const char *s, const char *p)
-{
-    while (*p) {
-        if (*s++ != *p++)
-            return false;
-    }
-    return true;
-}
-
-static bool
-streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 static void
 scopy(char *dst, const char *src, size_t cap)
 {
@@ -168,7 +148,7 @@ record_obj(struct dl_phdr_info *info, size_t size, void *data)
             return 0; // "linux-vdso.so.1": not a file
         scopy(o->path, name, sizeof(o->path));
     }
-    o->is_gort = has_prefix(base_name(o->path), "libgort.so");
+    o->is_gort = rt_str_has_prefix(base_name(o->path), "libgort.so");
     o->bias = (uintptr_t)info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum && o->nseg < MAX_SEGS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -259,13 +239,13 @@ load_obj(Obj *o)
             continue;
         const char *nm = (const char *)b + shstr->sh_offset + s->sh_name;
         const void *data = b + s->sh_offset;
-        if (streq(nm, ".debug_line")) {
+        if (rt_str_eq(nm, ".debug_line")) {
             o->line = data;
             o->linesz = s->sh_size;
-        } else if (streq(nm, ".debug_line_str")) {
+        } else if (rt_str_eq(nm, ".debug_line_str")) {
             o->line_str = data;
             o->line_strsz = s->sh_size;
-        } else if (streq(nm, ".debug_str")) {
+        } else if (rt_str_eq(nm, ".debug_str")) {
             o->dstr = data;
             o->dstrsz = s->sh_size;
         }
