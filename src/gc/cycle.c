@@ -171,14 +171,11 @@ conc_begin(GCCycleStats *st)
     rt_gc_start_world();
 }
 
-// STW 2 of a concurrent cycle: mark termination. Runs with rt_gc.running.
+// conc_finish's first step: stop the world, then the concurrent marker
+// (worker 0, which may sleep, as may a parked assist), and flush the caches.
 static void
-conc_finish(int reason)
+finish_stop(GCCycleStats *st)
 {
-    GCCycleStats *st = &rt_conc.st;
-    enum GenKind kind = rt_conc.kind;
-    if (reason == GC_REASON_FORCED)
-        st->forced = true;
     rt_gc_data_segments_update();
     st->tmarkterm = rt_nanotime();
     rt_gc_stop_world();
@@ -190,12 +187,15 @@ conc_finish(int reason)
     st->nprocs = atomic_load_explicit(&rt_gomaxprocs, memory_order_relaxed);
     rt_malloc_flush_all();
     st->heap1 = atomic_load_explicit(&rt_mheap.heap_live, memory_order_relaxed);
-    // Worker 0's leftovers and the written pages go to the starter's stack;
-    // then a stop-the-world mark from all the roots finishes the job.
-    // (Work an assist gave back is on the global list, which rt_gc_mark's
-    // workers take from; an assist never holds any across a stop.)
-    GCWork *cw = &rt_work.workers[0]->w, *aw = &rt_conc.assist, *w = &rt_work.self;
-    uint64_t wmarked = cw->marked, cmarked = wmarked + aw->marked;
+}
+
+// Worker 0's leftovers (cw) and the written pages go to the starter's stack
+// (w); then a stop-the-world mark from all the roots finishes the job. (Work
+// an assist (aw) gave back is on the global list, which rt_gc_mark's workers
+// take from; an assist never holds any across a stop.)
+static void
+finish_gather(enum GenKind kind, GCWork *w, GCWork *cw, GCWork *aw)
+{
     while (cw->n > 0) {
         cw->n--;
         gcw_push(w, cw->stack[2 * cw->n], cw->stack[2 * cw->n + 1]);
@@ -218,17 +218,16 @@ conc_finish(int reason)
         rt_conc_defer(cw, aw->deferred[i]);
     rt_work.extra_lo = (uintptr_t)cw->deferred;
     rt_work.extra_hi = (uintptr_t)(cw->deferred + cw->ndeferred);
-    uint64_t assist_ns = atomic_load_explicit(&rt_conc.assist_ns, memory_order_relaxed);
-    atomic_fetch_add_explicit(&rt_conc.assist_total, aw->marked, memory_order_relaxed);
-    st->mark_cpu_ns = rt_conc.cpu_ns;
-    st->assist_cpu_ns = assist_ns;
-    uint64_t cpu;
-    uint64_t traced = cmarked + rt_gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
-    uint64_t marked = rt_conc.old_bytes + traced;
-    rt_work.rescan = false;
-    // The runway the next concurrent mark needs: the allocation rate seen
-    // during this one times the marker's time for the whole live heap
-    // (extrapolated from its speed when it did not finish), plus a quarter.
+}
+
+// The runway the next concurrent mark of this kind needs: the allocation
+// rate seen during this one times the marker's time for the whole live heap
+// (extrapolated from its speed when it did not finish), plus a quarter.
+// cmarked: what the concurrent markers marked; traced: all this cycle traced.
+static uint64_t
+finish_runway(const GCCycleStats *st, enum GenKind kind, uint64_t cmarked, uint64_t traced,
+              uint64_t assist_ns)
+{
     uint64_t need = 0;
     // Time the program spent assisting is not allocation time.
     int64_t span = st->tmarkterm - st->tmark - (int64_t)assist_ns;
@@ -245,38 +244,42 @@ conc_finish(int reason)
     }
     if (rt_conc.setup_done)
         rt_conc.setup_last[kind] = rt_conc.setup_ns;
-    // Each kind of cycle needs its own runway: the next trigger is set for
-    // the kind the next cycle will be.
-    rt_conc.need[kind] = need;
-    rt_conc.work_last[kind] = traced;
-    rt_gen_cycle_done(kind, traced, marked);
-    enum GenKind next = rt_gen_next_kind(marked);
-    if (rt_conc.need[next] > 0)
-        need = rt_conc.need[next];
-    if (rt_debug.gctrace > 1) {
-        rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
-                  (unsigned long long)rt_mheap.heap_sys >> 20,
-                  (unsigned long long)rt_mheap.heap_inuse >> 20,
-                  (unsigned long long)rt_mheap.heap_released >> 20);
-        rt_printf("gc concurrent: marker %llu KB in %llu us, assists %llu KB in %llu us; %llu "
-                  "pages armed in %zu runs, %llu written pages rescanned%s, "
-                  "%zu pointers deferred, %zu fresh objects kept\n",
-                  (unsigned long long)wmarked >> 10, (unsigned long long)rt_conc.cpu_ns / 1000,
-                  (unsigned long long)aw->marked >> 10, (unsigned long long)assist_ns / 1000,
-                  (unsigned long long)rt_conc.armed_pages, (size_t)rt_conc.nruns,
-                  (unsigned long long)rt_conc.dirty_pages, rt_conc.all_dirty ? " (all)" : "",
-                  (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
-        if (kind != GEN_FULL)
-            rt_printf("gc %s: %llu KB old, %llu KB traced, %llu written pages harvested\n",
-                      kind == GEN_MEDIUM ? "medium" : "minor",
-                      (unsigned long long)rt_conc.old_bytes >> 10, (unsigned long long)traced >> 10,
-                      (unsigned long long)rt_conc.harvest_pages);
-    }
-    // Before a minor cycle the pages stay armed: their written bits are its
-    // remembered set. Only the dead spans' pages are disarmed. A full cycle
-    // arms every page afresh, so before one all are disarmed (writes until
-    // then do not fault); if a minor one comes instead, its harvest finds
-    // them all written.
+    return need;
+}
+
+// GODEBUG=gctrace=2's lines for a concurrent cycle.
+static void
+finish_trace(enum GenKind kind, const GCWork *cw, const GCWork *aw, uint64_t wmarked,
+             uint64_t traced, uint64_t assist_ns)
+{
+    rt_printf("gc heap: sys %llu inuse %llu released %llu MB\n",
+              (unsigned long long)rt_mheap.heap_sys >> 20,
+              (unsigned long long)rt_mheap.heap_inuse >> 20,
+              (unsigned long long)rt_mheap.heap_released >> 20);
+    rt_printf("gc concurrent: marker %llu KB in %llu us, assists %llu KB in %llu us; %llu "
+              "pages armed in %zu runs, %llu written pages rescanned%s, "
+              "%zu pointers deferred, %zu fresh objects kept\n",
+              (unsigned long long)wmarked >> 10, (unsigned long long)rt_conc.cpu_ns / 1000,
+              (unsigned long long)aw->marked >> 10, (unsigned long long)assist_ns / 1000,
+              (unsigned long long)rt_conc.armed_pages, (size_t)rt_conc.nruns,
+              (unsigned long long)rt_conc.dirty_pages, rt_conc.all_dirty ? " (all)" : "",
+              (size_t)cw->ndeferred, (size_t)(cw->nkept + aw->nkept));
+    if (kind != GEN_FULL)
+        rt_printf("gc %s: %llu KB old, %llu KB traced, %llu written pages harvested\n",
+                  kind == GEN_MEDIUM ? "medium" : "minor",
+                  (unsigned long long)rt_conc.old_bytes >> 10, (unsigned long long)traced >> 10,
+                  (unsigned long long)rt_conc.harvest_pages);
+}
+
+// The pages' arming for the next cycle (of kind next), then the markers'
+// tables back to their usual size. Before a minor cycle the pages stay
+// armed: their written bits are its remembered set. Only the dead spans'
+// pages are disarmed. A full cycle arms every page afresh, so before one
+// all are disarmed (writes until then do not fault); if a minor one comes
+// instead, its harvest finds them all written.
+static void
+finish_disarm(enum GenKind next, GCWork *w, GCWork *cw, GCWork *aw)
+{
     if (next != GEN_FULL && !rt_conc.arm_failed) {
         rt_conc.nruns = 0;
         rt_gc_foreach_span(rt_gen_list_dead, NULL);
@@ -292,6 +295,40 @@ conc_finish(int reason)
     rt_gc_table_trim(cw->stack, cw->cap, 2);
     rt_gc_table_trim(aw->stack, aw->cap, 2);
     rt_gc_table_trim(w->stack, w->cap, 2);
+}
+
+// STW 2 of a concurrent cycle: mark termination. Runs with rt_gc.running.
+static void
+conc_finish(int reason)
+{
+    GCCycleStats *st = &rt_conc.st;
+    enum GenKind kind = rt_conc.kind;
+    if (reason == GC_REASON_FORCED)
+        st->forced = true;
+    finish_stop(st);
+    GCWork *cw = &rt_work.workers[0]->w, *aw = &rt_conc.assist, *w = &rt_work.self;
+    uint64_t wmarked = cw->marked, cmarked = wmarked + aw->marked;
+    finish_gather(kind, w, cw, aw);
+    uint64_t assist_ns = atomic_load_explicit(&rt_conc.assist_ns, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt_conc.assist_total, aw->marked, memory_order_relaxed);
+    st->mark_cpu_ns = rt_conc.cpu_ns;
+    st->assist_cpu_ns = assist_ns;
+    uint64_t cpu;
+    uint64_t traced = cmarked + rt_gc_mark(mark_procs(st->heap1, st->nprocs), &cpu);
+    uint64_t marked = rt_conc.old_bytes + traced;
+    rt_work.rescan = false;
+    uint64_t need = finish_runway(st, kind, cmarked, traced, assist_ns);
+    // Each kind of cycle needs its own runway: the next trigger is set for
+    // the kind the next cycle will be.
+    rt_conc.need[kind] = need;
+    rt_conc.work_last[kind] = traced;
+    rt_gen_cycle_done(kind, traced, marked);
+    enum GenKind next = rt_gen_next_kind(marked);
+    if (rt_conc.need[next] > 0)
+        need = rt_conc.need[next];
+    if (rt_debug.gctrace > 1)
+        finish_trace(kind, cw, aw, wmarked, traced, assist_ns);
+    finish_disarm(next, w, cw, aw);
     cycle_end(st, marked, st->tmark - st->tstart, rt_conc.cpu_ns + assist_ns, need);
 }
 
