@@ -28,6 +28,15 @@ int rt_os_cgroup_cpu_max(const char *dir, const char *stop); // CPUs a cgroup v2
 // root into out. Returns how many were popped. A broken heap throws.
 int rt_test_timer_heap(const int64_t *whens, int n, const int *remove, int nremove, int64_t *out,
                        int64_t *gone);
+// Run queues (src/sched/runq.c) on Ps of the test's own, with stand-in Gs
+// named by ids 0 .. 511: put (next: into runnext), get (runnext first, then
+// the ring's head; -1 if empty), steal half of another P's (returns one to
+// run, -1 if none), and the length (ring plus runnext).
+void *rt_test_p_new(void);
+void rt_test_runqput(void *p, int id, bool next);
+int rt_test_runqget(void *p);
+int rt_test_runqsteal(void *to, void *from);
+int rt_test_runqlen(void *p);
 // Whether the library was built with GORT_TESTING and at which GORT_DEBUG.
 int rt_test_debug_level(void);
 // Takes a runtime Lock, checks rt_assert_held on it, releases it; then, if

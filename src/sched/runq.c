@@ -38,6 +38,9 @@
 // sched.runqsize is written under it and read without it (a stale size
 // only costs a look).
 #include "sched/sched.h"
+#if GORT_TESTING
+#include "export_test.h"
+#endif
 
 // ---- Local run queue (lock-free; owner puts, anyone takes) ------------------
 
@@ -175,3 +178,60 @@ rt_globrunqget(P *pp, int32_t max)
         rt_sched.runq_tail = NULL;
     return gp;
 }
+
+#if GORT_TESTING
+// export_test.h: Ps and Gs of the test's own, never scheduled; a G stands
+// for its goid. Only the local ring and runnext are used (the test stays
+// within RUNQ_SIZE, below which nothing reaches the global queue).
+enum { TEST_NG = 2 * RUNQ_SIZE };
+static G *test_gs; // TEST_NG fake Gs, mapped at the first rt_test_p_new
+
+void *
+rt_test_p_new(void)
+{
+    if (test_gs == NULL) {
+        test_gs = rt_os_map(TEST_NG * sizeof(G));
+        if (test_gs == NULL)
+            rt_throw("runq test: out of memory");
+        for (int i = 0; i < TEST_NG; i++)
+            test_gs[i].goid = i;
+    }
+    P *pp = rt_os_map(sizeof(P));
+    if (pp == NULL)
+        rt_throw("runq test: out of memory");
+    atomic_store_explicit(&pp->status, P_IDLE, memory_order_relaxed);
+    return pp;
+}
+
+void
+rt_test_runqput(void *p, int id, bool next)
+{
+    if (id < 0 || id >= TEST_NG)
+        rt_throw("runq test: bad id");
+    rt_runqput(p, &test_gs[id], next);
+}
+
+int
+rt_test_runqget(void *p)
+{
+    bool inherit;
+    G *gp = runqget(p, &inherit);
+    return gp ? (int)gp->goid : -1;
+}
+
+int
+rt_test_runqsteal(void *to, void *from)
+{
+    G *gp = rt_runqsteal(to, from, true);
+    return gp ? (int)gp->goid : -1;
+}
+
+int
+rt_test_runqlen(void *p)
+{
+    P *pp = p;
+    return (int)(atomic_load_explicit(&pp->runqtail, memory_order_relaxed) -
+                 atomic_load_explicit(&pp->runqhead, memory_order_relaxed)) +
+           (atomic_load_explicit(&pp->runnext, memory_order_relaxed) != NULL);
+}
+#endif
