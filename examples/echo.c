@@ -67,7 +67,7 @@ serve_conn(void *arg)
     for (;;) {
         char *buf = buf_get();
         ssize_t n = read(fd, buf, BUF_SIZE);
-        int e = errno;
+        int e = gort_errno(); // not errno: the loop parks, and may resume on another thread
         bool ok = n > 0 && gort_fd_write(c, buf, (size_t)n) == n;
         buf_put(buf);
         if (ok)

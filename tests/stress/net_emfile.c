@@ -111,7 +111,7 @@ main(void)
             break;
         fillers[nfill++] = fd;
     }
-    CHECK_EQ(errno, EMFILE);
+    CHECK_EQ(gort_errno(), EMFILE);
     close(fillers[--nfill]); // one for the client's socket
     gort_fd *b = gort_dial("tcp", addr, gort_nanotime() + 120 * NET_SEC);
     CHECK(b != NULL);
